@@ -1,0 +1,17 @@
+//! Pure domain types of kefu and the conversation state machine; no IO lives here.
+
+pub mod agent;
+pub mod channel;
+pub mod clock;
+pub mod conversation;
+pub mod customer;
+pub mod ids;
+pub mod message;
+
+pub use agent::{Agent, AgentStatus, Role, SkillGroup};
+pub use channel::{Channel, ChannelKind};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
+pub use customer::{Customer, Identity};
+pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};
+pub use message::{Content, DeliveryStatus, Direction, Message, Sender};

@@ -1,0 +1,129 @@
+//! Inputs and outputs of store operations that are not domain types themselves.
+
+use kefu_domain::{
+    AgentId, ChannelId, ChannelKind, Content, Conversation, ConversationId, ConversationState, Customer,
+    DeliveryStatus, Identity, Message, MessageId, Role, Sender, SkillGroupId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub key: String,
+    pub name: String,
+    pub settings: serde_json::Value,
+    pub secrets: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub capacity: u32,
+    pub skill_groups: Vec<SkillGroupId>,
+}
+
+/// A logged-in agent's session; the cookie holds the token, the store only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub agent_id: AgentId,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What a channel adapter learnt about the sender, stored on the identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub nickname: Option<String>,
+    pub union_id: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One message from a customer, as an adapter hands it over.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub channel_id: ChannelId,
+    /// The sender on the platform: OpenID, external_userid, staffId, web visitor id.
+    pub external_id: String,
+    pub profile: Profile,
+    /// The platform's message id (or a derived key); a second delivery with it is a no-op.
+    pub dedupe_key: Option<String>,
+    pub content: Content,
+    pub received_at: Timestamp,
+    /// The state a conversation starts in if this message opens one.
+    pub initial_state: ConversationState,
+}
+
+#[derive(Debug, Clone)]
+pub enum IngestOutcome {
+    Accepted(Accepted),
+    /// The platform delivered this message before; nothing was written.
+    Duplicate(Message),
+}
+
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub message: Message,
+    pub conversation: Conversation,
+    pub customer: Customer,
+    pub identity: Identity,
+    pub new_conversation: bool,
+}
+
+/// An outbound message to be written together with its outbox job.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub conversation_id: ConversationId,
+    pub sender: Sender,
+    pub content: Content,
+    /// Idempotency key from the sender (e.g. a browser-generated id), so a resubmit is a no-op.
+    pub dedupe_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub states: Vec<ConversationState>,
+    /// Only conversations assigned to this agent; combined with `include_unassigned` as OR.
+    pub agent: Option<AgentId>,
+    pub include_unassigned: bool,
+    pub customer: Option<kefu_domain::CustomerId>,
+    pub limit: u32,
+}
+
+/// A conversation with what a list view needs to show about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationSummary {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub customer_name: String,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub last_message: Option<String>,
+}
+
+/// A claimed outbox job: deliver `message` to `identity` on `channel`.
+#[derive(Debug, Clone)]
+pub struct OutboxJob {
+    pub id: i64,
+    pub attempts: u32,
+    pub message: Message,
+    pub identity: Identity,
+}
+
+#[derive(Debug, Clone)]
+pub enum JobResult {
+    Sent { platform_msg_id: Option<String>, status: DeliveryStatus },
+    RetryAt { at: Timestamp, error: String },
+    GiveUp { error: String },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct MessagePage {
+    pub before: Option<MessageId>,
+    pub limit: u32,
+}

@@ -1,0 +1,92 @@
+//! Message history, and outbound messages written together with their outbox job.
+
+use async_trait::async_trait;
+use kefu_domain::*;
+
+use super::SqlStore;
+use super::conversations::{insert_message, message_by_key};
+use super::exec::q;
+use super::rows::{self, conversation_cols, message_cols};
+use crate::model::{MessagePage, NewOutbound};
+use crate::{MessageStore, Result, StoreError};
+
+#[async_trait]
+impl MessageStore for SqlStore {
+    async fn message(&self, id: MessageId) -> Result<Message> {
+        let r = self.reader().one(q!(concat!("SELECT ", message_cols!(), " FROM messages m WHERE m.id = $1"), id.0)).await?;
+        rows::message(&r)
+    }
+
+    async fn messages(&self, conversation: ConversationId, page: MessagePage) -> Result<Vec<Message>> {
+        let limit = if page.limit == 0 { 50 } else { page.limit.min(500) };
+        let rows = self
+            .reader()
+            .all(q!(
+                concat!(
+                    "SELECT ",
+                    message_cols!(),
+                    " FROM messages m WHERE m.conversation_id = $1 AND ($2 IS NULL OR m.id < $2) \
+                     ORDER BY m.id DESC LIMIT $3"
+                ),
+                conversation.0,
+                page.before.map(|b| b.0),
+                limit
+            ))
+            .await?;
+        let mut out = rows.iter().map(rows::message).collect::<Result<Vec<_>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)> {
+        let mut tx = self.begin().await?;
+        let conv = rows::conversation(
+            &tx.conn()
+                .one(q!(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"), new.conversation_id.0))
+                .await?,
+        )?;
+        if let Some(key) = &new.dedupe_key {
+            if let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await? {
+                return Ok((m, false));
+            }
+        }
+        let draft = Message {
+            id: MessageId(0),
+            conversation_id: conv.id,
+            channel_id: conv.channel_id,
+            direction: Direction::Outbound,
+            sender: new.sender,
+            content: new.content,
+            platform_msg_id: None,
+            status: DeliveryStatus::Pending,
+            error: None,
+            created_at: new.created_at,
+        };
+        let message = insert_message(&mut tx.conn(), &draft, new.dedupe_key.as_deref())
+            .await?
+            .ok_or(StoreError::Concurrent)?;
+        tx.conn()
+            .exec(q!(
+                "INSERT INTO outbox (message_id, conversation_id, channel_id, state, attempts, next_attempt_at, \
+                 created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
+                message.id.0,
+                conv.id.0,
+                conv.channel_id.0,
+                new.created_at.0
+            ))
+            .await?;
+        tx.conn()
+            .exec(q!("UPDATE conversations SET updated_at = $1 WHERE id = $2", new.created_at.0, conv.id.0))
+            .await?;
+        tx.commit().await?;
+        Ok((message, true))
+    }
+
+    async fn set_message_status(&self, id: MessageId, status: DeliveryStatus) -> Result<Message> {
+        let n = self.writer().exec(q!("UPDATE messages SET status = $1 WHERE id = $2", status.as_str(), id.0)).await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.message(id).await
+    }
+}

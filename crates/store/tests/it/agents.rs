@@ -1,0 +1,46 @@
+//! Agents, skill groups and sessions.
+
+use crate::helpers::*;
+use kefu_domain::*;
+use kefu_store::*;
+
+contract!(agents_keep_their_skill_groups_and_credentials, |s| {
+    let sales = s.create_skill_group("销售组", T0).await?;
+    let after = s.create_skill_group("售后组", T0).await?;
+    let new = NewAgent {
+        username: "wang".into(),
+        display_name: "王客服".into(),
+        password_hash: "$argon2id$fake".into(),
+        role: Role::Supervisor,
+        capacity: 4,
+        skill_groups: vec![sales.id, after.id],
+    };
+    let a = s.create_agent(new.clone(), T0).await?;
+    assert_eq!(a.skill_groups, vec![sales.id, after.id]);
+    assert_eq!((a.role, a.status, a.capacity), (Role::Supervisor, AgentStatus::Offline, 4));
+    let (same, hash) = s.agent_credentials("wang").await?;
+    assert_eq!((same, hash.as_str()), (a.clone(), "$argon2id$fake"));
+    assert!(matches!(s.create_agent(new, T0).await, Err(StoreError::Conflict(_))));
+    let online = s.set_agent_status(a.id, AgentStatus::Online).await?;
+    assert_eq!(online.status, AgentStatus::Online);
+    assert_eq!(s.agents().await?, vec![online]);
+    assert_eq!(s.skill_groups().await?.len(), 2);
+    Ok(())
+});
+
+contract!(sessions_expire, |s| {
+    let a = agent(s, "alice").await;
+    let session = Session {
+        token_hash: "h1".into(),
+        agent_id: a.id,
+        csrf_token: "c1".into(),
+        created_at: T0,
+        expires_at: Timestamp(T0.0 + 1000),
+    };
+    s.create_session(&session).await?;
+    assert_eq!(s.session("h1", T0).await?, session);
+    assert!(matches!(s.session("h1", Timestamp(T0.0 + 1000)).await, Err(StoreError::NotFound)));
+    s.delete_session("h1").await?;
+    assert!(matches!(s.session("h1", T0).await, Err(StoreError::NotFound)));
+    Ok(())
+});

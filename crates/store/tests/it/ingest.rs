@@ -1,0 +1,97 @@
+//! Inbound messages: first contact, dedupe of platform retries, and concurrency.
+
+use crate::helpers::*;
+use kefu_domain::*;
+use kefu_store::*;
+
+contract!(first_contact_creates_a_customer_an_identity_and_an_open_conversation, |s| {
+    let ch = webchat(s, "site").await;
+    let a = accept(s, inbound(&ch, "visitor-abcd", Some("m1"), "你好 😊 <b>x</b>")).await;
+    assert!(a.new_conversation);
+    assert_eq!(a.identity.external_id, "visitor-abcd");
+    assert_eq!(a.customer.display_name, "访客 abcd");
+    assert_eq!(a.conversation.state(), ConversationState::Queued);
+    assert_eq!(a.message.content, Content::text("你好 😊 <b>x</b>"));
+    assert_eq!(a.message.status, DeliveryStatus::Received);
+    let stored = s.messages(a.conversation.id, MessagePage { before: None, limit: 10 }).await?;
+    assert_eq!(stored, vec![a.message.clone()]);
+    Ok(())
+});
+
+contract!(a_second_message_joins_the_open_conversation, |s| {
+    let ch = webchat(s, "site").await;
+    let first = accept(s, inbound(&ch, "v1", Some("m1"), "一")).await;
+    let second = accept(s, inbound(&ch, "v1", Some("m2"), "二")).await;
+    assert!(!second.new_conversation);
+    assert_eq!(second.conversation.id, first.conversation.id);
+    assert_eq!(second.customer.id, first.customer.id);
+    Ok(())
+});
+
+contract!(a_retried_delivery_is_a_no_op, |s| {
+    let ch = webchat(s, "site").await;
+    let first = accept(s, inbound(&ch, "v1", Some("msg-42"), "一")).await;
+    match s.ingest(inbound(&ch, "v1", Some("msg-42"), "一")).await? {
+        IngestOutcome::Duplicate(m) => assert_eq!(m.id, first.message.id),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    let all = s.messages(first.conversation.id, MessagePage { before: None, limit: 10 }).await?;
+    assert_eq!(all.len(), 1);
+    Ok(())
+});
+
+contract!(the_same_platform_id_on_another_channel_is_a_different_message, |s| {
+    let a = webchat(s, "a").await;
+    let b = webchat(s, "b").await;
+    accept(s, inbound(&a, "v1", Some("m1"), "一")).await;
+    accept(s, inbound(&b, "v1", Some("m1"), "一")).await;
+    Ok(())
+});
+
+contract!(concurrent_deliveries_of_one_message_store_it_once, |s| {
+    let ch = webchat(s, "site").await;
+    let s = std::sync::Arc::new(s);
+    let results = futures::future::join_all((0..8).map(|_| {
+        let inb = inbound(&ch, "v1", Some("same"), "重复投递");
+        let s = s.clone();
+        async move { s.ingest(inb).await }
+    }))
+    .await;
+    let accepted = results.iter().filter(|r| matches!(r, Ok(IngestOutcome::Accepted(_)))).count();
+    let duplicates = results.iter().filter(|r| matches!(r, Ok(IngestOutcome::Duplicate(_)))).count();
+    assert_eq!((accepted, duplicates), (1, 7), "{results:?}");
+    Ok(())
+});
+
+contract!(concurrent_first_messages_from_one_person_open_one_conversation, |s| {
+    let ch = webchat(s, "site").await;
+    let s = std::sync::Arc::new(s);
+    let results = futures::future::join_all((0..6).map(|i| {
+        let inb = inbound(&ch, "newcomer", Some(&format!("m{i}")), "在吗");
+        let s = s.clone();
+        async move { s.ingest(inb).await }
+    }))
+    .await;
+    let convs: std::collections::HashSet<_> = results
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            IngestOutcome::Accepted(a) => a.conversation.id,
+            IngestOutcome::Duplicate(m) => panic!("duplicate {m:?}"),
+        })
+        .collect();
+    assert_eq!(convs.len(), 1);
+    Ok(())
+});
+
+contract!(profile_fields_are_filled_in_but_never_overwritten, |s| {
+    let ch = webchat(s, "site").await;
+    let mut first = inbound(&ch, "v1", Some("m1"), "一");
+    first.profile.union_id = Some("union-1".into());
+    accept(s, first).await;
+    let mut second = inbound(&ch, "v1", Some("m2"), "二");
+    second.profile = Profile { nickname: Some("小王".into()), union_id: Some("union-2".into()), phone: None };
+    let a = accept(s, second).await;
+    assert_eq!(a.identity.union_id.as_deref(), Some("union-1"));
+    assert_eq!(a.identity.nickname.as_deref(), Some("小王"));
+    Ok(())
+});

@@ -1,0 +1,9 @@
+//! The store contract: every test runs against SQLite and, when `KEFU_TEST_DATABASE_URL` is set,
+//! against PostgreSQL, so both backends are held to the same behaviour.
+
+mod helpers;
+
+mod agents;
+mod conversations;
+mod ingest;
+mod outbox;
