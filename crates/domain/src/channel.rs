@@ -53,10 +53,7 @@ pub struct UnknownChannelKind(pub String);
 impl FromStr for ChannelKind {
     type Err = UnknownChannelKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChannelKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownChannelKind(s.to_owned()))
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownChannelKind(s.to_owned()))
     }
 }
 

@@ -108,14 +108,24 @@ impl FromStr for CloseReason {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ConversationEvent {
     /// The bot gives up or the customer asks for a human; `group` is the skill group wanted.
-    HandOff { group: Option<SkillGroupId> },
-    Assign { agent: AgentId },
-    Transfer { agent: AgentId },
-    TransferToGroup { group: SkillGroupId },
+    HandOff {
+        group: Option<SkillGroupId>,
+    },
+    Assign {
+        agent: AgentId,
+    },
+    Transfer {
+        agent: AgentId,
+    },
+    TransferToGroup {
+        group: SkillGroupId,
+    },
     /// The agent went away; the conversation waits for someone else.
     Requeue,
     LeaveMessage,
-    Close { reason: CloseReason },
+    Close {
+        reason: CloseReason,
+    },
 }
 
 /// The part of a conversation the state machine changes.

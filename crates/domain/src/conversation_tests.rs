@@ -36,7 +36,9 @@ fn expected(from: S, ev: &E) -> Option<Status> {
         (S::Closed, _) => None,
         (S::Bot, E::HandOff { group: Some(g) }) => with(S::Queued, None, Some(*g)),
         (S::Bot, E::HandOff { group: None }) => with(S::Queued, None, Some(G1)),
-        (S::Bot | S::Queued | S::LeaveMessage, E::Assign { agent }) => with(S::Assigned, Some(*agent), Some(G1)),
+        (S::Bot | S::Queued | S::LeaveMessage, E::Assign { agent }) => {
+            with(S::Assigned, Some(*agent), Some(G1))
+        }
         (S::Assigned, E::Transfer { agent }) if *agent != A1 => with(S::Assigned, Some(*agent), Some(G1)),
         (S::Assigned, E::TransferToGroup { group }) => with(S::Queued, None, Some(*group)),
         (S::Assigned, E::Requeue) => with(S::Queued, None, Some(G1)),

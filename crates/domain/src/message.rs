@@ -17,7 +17,9 @@ pub enum Direction {
 pub enum Sender {
     Customer,
     Bot,
-    Agent { id: AgentId },
+    Agent {
+        id: AgentId,
+    },
     /// Messages kefu itself sends: queue position, closing message, notices.
     System,
 }

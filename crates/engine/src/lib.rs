@@ -1,1 +1,10 @@
-//! placeholder
+//! kefu's logic layer: ingest, conversation actions, the event bus and the durable outbox.
+
+pub mod bus;
+pub mod engine;
+pub mod outbox;
+pub mod webchat;
+
+pub use bus::{Bus, BusItem, Event, InProcBus, Subject};
+pub use engine::{Engine, EngineError, Senders};
+pub use outbox::{OutboxWorker, RetryPolicy};

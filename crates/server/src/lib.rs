@@ -1,1 +1,15 @@
-//! placeholder
+//! kefu's HTTP side: the agent API, the web chat WebSocket, the live feed and the embedded UI.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod seed;
+pub mod state;
+pub mod ui;
+pub mod webchat;
+pub mod ws_agent;
+
+pub use app::App;
+pub use config::Config;

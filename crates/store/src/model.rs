@@ -60,7 +60,7 @@ pub struct Inbound {
 
 #[derive(Debug, Clone)]
 pub enum IngestOutcome {
-    Accepted(Accepted),
+    Accepted(Box<Accepted>),
     /// The platform delivered this message before; nothing was written.
     Duplicate(Message),
 }

@@ -4,8 +4,8 @@ use crate::Result;
 use crate::model::*;
 use async_trait::async_trait;
 use kefu_domain::{
-    Agent, AgentId, AgentStatus, Channel, ChannelId, Conversation, ConversationEvent, ConversationId, Customer,
-    CustomerId, DeliveryStatus, Identity, IdentityId, Message, MessageId, SkillGroup, Timestamp,
+    Agent, AgentId, AgentStatus, Channel, ChannelId, Conversation, ConversationEvent, ConversationId,
+    Customer, CustomerId, DeliveryStatus, Identity, IdentityId, Message, MessageId, SkillGroup, Timestamp,
 };
 
 #[async_trait]
@@ -49,7 +49,11 @@ pub trait ConversationStore: Send + Sync {
     async fn customer(&self, id: CustomerId) -> Result<Customer>;
     async fn identity(&self, id: IdentityId) -> Result<Identity>;
     /// The open conversation of a channel identity, if any.
-    async fn open_conversation_of(&self, channel: ChannelId, external_id: &str) -> Result<Option<Conversation>>;
+    async fn open_conversation_of(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+    ) -> Result<Option<Conversation>>;
 }
 
 #[async_trait]
@@ -57,6 +61,14 @@ pub trait MessageStore: Send + Sync {
     async fn message(&self, id: MessageId) -> Result<Message>;
     /// Newest last; `page.before` pages backwards through history.
     async fn messages(&self, conversation: ConversationId, page: MessagePage) -> Result<Vec<Message>>;
+    /// The newest messages of every conversation of one channel identity, oldest first: what a
+    /// returning web visitor sees.
+    async fn identity_messages(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
     /// Writes an outbound message and its outbox job in one transaction.
     /// Returns the existing message if `dedupe_key` was used before in this conversation's channel.
     async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)>;
@@ -76,6 +88,12 @@ pub trait OutboxStore: Send + Sync {
 }
 
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
-pub trait Store: ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync {}
+pub trait Store:
+    ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync
+{
+}
 
-impl<T> Store for T where T: ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync {}
+impl<T> Store for T where
+    T: ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync
+{
+}

@@ -65,7 +65,9 @@ impl AgentStore for SqlStore {
 
     async fn skill_groups(&self) -> Result<Vec<SkillGroup>> {
         let rows = self.reader().all(q!("SELECT id, name FROM skill_groups ORDER BY id")).await?;
-        rows.iter().map(|r| Ok(SkillGroup { id: SkillGroupId(r.int("id")?), name: r.text("name")? })).collect()
+        rows.iter()
+            .map(|r| Ok(SkillGroup { id: SkillGroupId(r.int("id")?), name: r.text("name")? }))
+            .collect()
     }
 
     async fn create_agent(&self, new: NewAgent, now: Timestamp) -> Result<Agent> {
@@ -114,7 +116,10 @@ impl AgentStore for SqlStore {
     }
 
     async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> Result<Agent> {
-        let n = self.writer().exec(q!("UPDATE agents SET status = $1 WHERE id = $2", status.as_str(), id.0)).await?;
+        let n = self
+            .writer()
+            .exec(q!("UPDATE agents SET status = $1 WHERE id = $2", status.as_str(), id.0))
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

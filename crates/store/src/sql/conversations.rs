@@ -13,7 +13,11 @@ use crate::{ConversationStore, Result, StoreError};
 async fn find_identity(c: &mut Conn<'_>, channel: ChannelId, external_id: &str) -> Result<Option<Identity>> {
     let r = c
         .opt(q!(
-            concat!("SELECT ", identity_cols!(), " FROM identities i WHERE i.channel_id = $1 AND i.external_id = $2"),
+            concat!(
+                "SELECT ",
+                identity_cols!(),
+                " FROM identities i WHERE i.channel_id = $1 AND i.external_id = $2"
+            ),
             channel.0,
             external_id
         ))
@@ -41,7 +45,9 @@ async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identi
                 id.id.0
             ))
             .await?;
-        let identity = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id).await?.ok_or(StoreError::NotFound)?;
+        let identity = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         return Ok((find_customer(&mut tx.conn(), identity.customer_id).await?, identity));
     }
     let name = p.nickname.clone().unwrap_or_else(|| default_name(&inb.external_id));
@@ -67,7 +73,8 @@ async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identi
             inb.received_at.0
         ))
         .await?;
-    let identity = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id).await?.ok_or(StoreError::NotFound)?;
+    let identity =
+        find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id).await?.ok_or(StoreError::NotFound)?;
     Ok((find_customer(&mut tx.conn(), identity.customer_id).await?, identity))
 }
 
@@ -80,14 +87,22 @@ fn default_name(external_id: &str) -> String {
 async fn open_conversation(c: &mut Conn<'_>, identity: IdentityId) -> Result<Option<Conversation>> {
     let r = c
         .opt(q!(
-            concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.identity_id = $1 AND c.state <> 'closed'"),
+            concat!(
+                "SELECT ",
+                conversation_cols!(),
+                " FROM conversations c WHERE c.identity_id = $1 AND c.state <> 'closed'"
+            ),
             identity.0
         ))
         .await?;
     r.as_ref().map(rows::conversation).transpose()
 }
 
-async fn find_or_open_conversation(tx: &mut Tx, inb: &Inbound, ident: &Identity) -> Result<(Conversation, bool)> {
+async fn find_or_open_conversation(
+    tx: &mut Tx,
+    inb: &Inbound,
+    ident: &Identity,
+) -> Result<(Conversation, bool)> {
     if let Some(c) = open_conversation(&mut tx.conn(), ident.id).await? {
         return Ok((c, false));
     }
@@ -106,10 +121,18 @@ async fn find_or_open_conversation(tx: &mut Tx, inb: &Inbound, ident: &Identity)
     Ok((conv, true))
 }
 
-pub(super) async fn message_by_key(c: &mut Conn<'_>, channel: ChannelId, key: &str) -> Result<Option<Message>> {
+pub(super) async fn message_by_key(
+    c: &mut Conn<'_>,
+    channel: ChannelId,
+    key: &str,
+) -> Result<Option<Message>> {
     let r = c
         .opt(q!(
-            concat!("SELECT ", message_cols!(), " FROM messages m WHERE m.channel_id = $1 AND m.dedupe_key = $2"),
+            concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM messages m WHERE m.channel_id = $1 AND m.dedupe_key = $2"
+            ),
             channel.0,
             key
         ))
@@ -151,10 +174,10 @@ pub(super) async fn insert_message(
 }
 
 async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
-    if let Some(key) = &inb.dedupe_key {
-        if let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await? {
-            return Ok(IngestOutcome::Duplicate(m));
-        }
+    if let Some(key) = &inb.dedupe_key
+        && let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await?
+    {
+        return Ok(IngestOutcome::Duplicate(m));
     }
     let (customer, identity) = upsert_identity(tx, inb).await?;
     let (mut conversation, new_conversation) = find_or_open_conversation(tx, inb, &identity).await?;
@@ -182,7 +205,13 @@ async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
         .await?;
     conversation.last_inbound_at = Some(inb.received_at);
     conversation.updated_at = inb.received_at;
-    Ok(IngestOutcome::Accepted(Accepted { message, conversation, customer, identity, new_conversation }))
+    Ok(IngestOutcome::Accepted(Box::new(Accepted {
+        message,
+        conversation,
+        customer,
+        identity,
+        new_conversation,
+    })))
 }
 
 #[async_trait]
@@ -217,7 +246,12 @@ impl ConversationStore for SqlStore {
         super::conversation_list::list(self, f).await
     }
 
-    async fn apply_event(&self, id: ConversationId, event: ConversationEvent, now: Timestamp) -> Result<Conversation> {
+    async fn apply_event(
+        &self,
+        id: ConversationId,
+        event: ConversationEvent,
+        now: Timestamp,
+    ) -> Result<Conversation> {
         let mut tx = self.begin().await?;
         let sql = if tx.is_postgres() {
             concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1 FOR UPDATE")
@@ -254,11 +288,18 @@ impl ConversationStore for SqlStore {
     }
 
     async fn identity(&self, id: IdentityId) -> Result<Identity> {
-        let r = self.reader().one(q!(concat!("SELECT ", identity_cols!(), " FROM identities i WHERE i.id = $1"), id.0)).await?;
+        let r = self
+            .reader()
+            .one(q!(concat!("SELECT ", identity_cols!(), " FROM identities i WHERE i.id = $1"), id.0))
+            .await?;
         rows::identity(&r)
     }
 
-    async fn open_conversation_of(&self, channel: ChannelId, external_id: &str) -> Result<Option<Conversation>> {
+    async fn open_conversation_of(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+    ) -> Result<Option<Conversation>> {
         match find_identity(&mut self.reader(), channel, external_id).await? {
             Some(i) => open_conversation(&mut self.reader(), i.id).await,
             None => Ok(None),

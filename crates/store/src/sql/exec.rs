@@ -86,7 +86,9 @@ impl Conn<'_> {
     pub async fn all(&mut self, q: Query) -> Result<Vec<Row>> {
         let rows: Vec<Row> = match self {
             Conn::SqlitePool(p) => bind_sqlite(q).fetch_all(*p).await?.into_iter().map(Row::Sqlite).collect(),
-            Conn::SqliteTx(c) => bind_sqlite(q).fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect(),
+            Conn::SqliteTx(c) => {
+                bind_sqlite(q).fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect()
+            }
             Conn::PgPool(p) => bind_pg(q).fetch_all(*p).await?.into_iter().map(Row::Pg).collect(),
             Conn::PgTx(c) => bind_pg(q).fetch_all(&mut **c).await?.into_iter().map(Row::Pg).collect(),
         };
@@ -127,8 +129,8 @@ pub(crate) enum Tx {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::SqliteTx(&mut **t),
-            Tx::Pg(t) => Conn::PgTx(&mut **t),
+            Tx::Sqlite(t) => Conn::SqliteTx(t),
+            Tx::Pg(t) => Conn::PgTx(t),
         }
     }
 

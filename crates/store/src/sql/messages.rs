@@ -13,7 +13,10 @@ use crate::{MessageStore, Result, StoreError};
 #[async_trait]
 impl MessageStore for SqlStore {
     async fn message(&self, id: MessageId) -> Result<Message> {
-        let r = self.reader().one(q!(concat!("SELECT ", message_cols!(), " FROM messages m WHERE m.id = $1"), id.0)).await?;
+        let r = self
+            .reader()
+            .one(q!(concat!("SELECT ", message_cols!(), " FROM messages m WHERE m.id = $1"), id.0))
+            .await?;
         rows::message(&r)
     }
 
@@ -38,17 +41,46 @@ impl MessageStore for SqlStore {
         Ok(out)
     }
 
+    async fn identity_messages(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let rows = self
+            .reader()
+            .all(q!(
+                concat!(
+                    "SELECT ",
+                    message_cols!(),
+                    " FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                     JOIN identities i ON i.id = c.identity_id \
+                     WHERE i.channel_id = $1 AND i.external_id = $2 ORDER BY m.id DESC LIMIT $3"
+                ),
+                channel.0,
+                external_id,
+                limit.clamp(1, 500)
+            ))
+            .await?;
+        let mut out = rows.iter().map(rows::message).collect::<Result<Vec<_>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
     async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)> {
         let mut tx = self.begin().await?;
         let conv = rows::conversation(
             &tx.conn()
-                .one(q!(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"), new.conversation_id.0))
+                .one(q!(
+                    concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
+                    new.conversation_id.0
+                ))
                 .await?,
         )?;
-        if let Some(key) = &new.dedupe_key {
-            if let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await? {
-                return Ok((m, false));
-            }
+        if let Some(key) = &new.dedupe_key
+            && let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await?
+        {
+            return Ok((m, false));
         }
         let draft = Message {
             id: MessageId(0),
@@ -83,7 +115,10 @@ impl MessageStore for SqlStore {
     }
 
     async fn set_message_status(&self, id: MessageId, status: DeliveryStatus) -> Result<Message> {
-        let n = self.writer().exec(q!("UPDATE messages SET status = $1 WHERE id = $2", status.as_str(), id.0)).await?;
+        let n = self
+            .writer()
+            .exec(q!("UPDATE messages SET status = $1 WHERE id = $2", status.as_str(), id.0))
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

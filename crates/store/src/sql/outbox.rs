@@ -25,7 +25,12 @@ macro_rules! claim_sql {
     };
 }
 
-async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<(i64, i64, i64, i64)>> {
+async fn claim(
+    tx: &mut Tx,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+) -> Result<Vec<(i64, i64, i64, i64)>> {
     let sql = if tx.is_postgres() { claim_sql!(" FOR UPDATE SKIP LOCKED") } else { claim_sql!("") };
     let rows = tx.conn().all(q!(sql, lease_until.0, now.0, limit)).await?;
     rows.iter()
@@ -100,7 +105,11 @@ impl OutboxStore for SqlStore {
                     ))
                     .await?;
                 tx.conn()
-                    .exec(q!("UPDATE messages SET status = 'failed', error = $1 WHERE id = $2", error, message_id))
+                    .exec(q!(
+                        "UPDATE messages SET status = 'failed', error = $1 WHERE id = $2",
+                        error,
+                        message_id
+                    ))
                     .await?;
             }
         }
@@ -111,12 +120,10 @@ impl OutboxStore for SqlStore {
     async fn next_due(&self) -> Result<Option<Timestamp>> {
         let r = self
             .reader()
-            .one(q!(
-                "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
+            .one(q!("SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
                  THEN locked_until ELSE next_attempt_at END) AS due FROM outbox o WHERE state = 'pending' \
                  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id \
-                 AND p.state = 'pending' AND p.id < o.id)"
-            ))
+                 AND p.state = 'pending' AND p.id < o.id)"))
             .await?;
         Ok(r.opt_int("due")?.map(Timestamp))
     }

@@ -110,7 +110,7 @@ pub fn inbound(channel: &Channel, from: &str, key: Option<&str>, text: &str) -> 
 
 pub async fn accept(store: &SqlStore, inb: Inbound) -> Accepted {
     match store.ingest(inb).await.unwrap() {
-        IngestOutcome::Accepted(a) => a,
+        IngestOutcome::Accepted(a) => *a,
         IngestOutcome::Duplicate(m) => panic!("unexpected duplicate {m:?}"),
     }
 }

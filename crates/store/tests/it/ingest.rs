@@ -89,9 +89,26 @@ contract!(profile_fields_are_filled_in_but_never_overwritten, |s| {
     first.profile.union_id = Some("union-1".into());
     accept(s, first).await;
     let mut second = inbound(&ch, "v1", Some("m2"), "二");
-    second.profile = Profile { nickname: Some("小王".into()), union_id: Some("union-2".into()), phone: None };
+    second.profile =
+        Profile { nickname: Some("小王".into()), union_id: Some("union-2".into()), phone: None };
     let a = accept(s, second).await;
     assert_eq!(a.identity.union_id.as_deref(), Some("union-1"));
     assert_eq!(a.identity.nickname.as_deref(), Some("小王"));
+    Ok(())
+});
+
+contract!(a_returning_visitor_sees_the_history_of_all_their_conversations, |s| {
+    let ch = webchat(s, "site").await;
+    let first = accept(s, inbound(&ch, "v1", Some("m1"), "第一次")).await;
+    reply(s, first.conversation.id, "回复一", None).await;
+    s.apply_event(first.conversation.id, ConversationEvent::Close { reason: CloseReason::Agent }, T0).await?;
+    accept(s, inbound(&ch, "v1", Some("m2"), "第二次")).await;
+    accept(s, inbound(&ch, "v2", Some("m3"), "别人的")).await;
+    let texts: Vec<_> =
+        s.identity_messages(ch.id, "v1", 10).await?.iter().filter_map(|m| m.content.plain_text()).collect();
+    assert_eq!(texts, vec!["第一次", "回复一", "第二次"]);
+    let last_two: Vec<_> =
+        s.identity_messages(ch.id, "v1", 2).await?.iter().filter_map(|m| m.content.plain_text()).collect();
+    assert_eq!(last_two, vec!["回复一", "第二次"]);
     Ok(())
 });

@@ -21,7 +21,11 @@ contract!(an_outbound_message_is_written_with_its_job_and_claimed_once, |s| {
     assert_eq!(jobs[0].attempts, 1);
     assert!(s.claim_due(T0, at(30_000), 10).await?.is_empty(), "leased jobs are not claimed twice");
     let done = s
-        .finish_job(jobs[0].id, JobResult::Sent { platform_msg_id: Some("p-1".into()), status: DeliveryStatus::Sent }, T0)
+        .finish_job(
+            jobs[0].id,
+            JobResult::Sent { platform_msg_id: Some("p-1".into()), status: DeliveryStatus::Sent },
+            T0,
+        )
         .await?;
     assert_eq!((done.status, done.platform_msg_id.as_deref()), (DeliveryStatus::Sent, Some("p-1")));
     assert!(s.claim_due(at(60_000), at(90_000), 10).await?.is_empty());
@@ -61,14 +65,22 @@ contract!(a_later_message_never_overtakes_an_earlier_one_of_the_same_conversatio
     let jobs = s.claim_due(T0, at(30_000), 10).await?;
     let ids: Vec<_> = jobs.iter().map(|j| j.message.id).collect();
     assert_eq!(ids, vec![first.id, other.id]);
-    s.finish_job(jobs[0].id, JobResult::RetryAt { at: at(5_000), error: "500 from platform".into() }, T0).await?;
-    assert!(s.claim_due(at(1_000), at(30_000), 10).await?.is_empty(), "the retry is not due and blocks the next");
+    s.finish_job(jobs[0].id, JobResult::RetryAt { at: at(5_000), error: "500 from platform".into() }, T0)
+        .await?;
+    assert!(
+        s.claim_due(at(1_000), at(30_000), 10).await?.is_empty(),
+        "the retry is not due and blocks the next"
+    );
     assert_eq!(s.next_due().await?, Some(at(5_000)));
     let retry = s.claim_due(at(5_000), at(30_000), 10).await?;
     assert_eq!(retry.iter().map(|j| j.message.id).collect::<Vec<_>>(), vec![first.id]);
     assert_eq!(s.message(first.id).await?.error.as_deref(), Some("500 from platform"));
-    s.finish_job(retry[0].id, JobResult::Sent { platform_msg_id: None, status: DeliveryStatus::Sent }, at(5_000))
-        .await?;
+    s.finish_job(
+        retry[0].id,
+        JobResult::Sent { platform_msg_id: None, status: DeliveryStatus::Sent },
+        at(5_000),
+    )
+    .await?;
     let next = s.claim_due(at(5_000), at(30_000), 10).await?;
     assert_eq!(next.iter().map(|j| j.message.id).collect::<Vec<_>>(), vec![second.id]);
     Ok(())

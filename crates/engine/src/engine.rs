@@ -1,0 +1,215 @@
+//! The engine facade: every change to conversations goes through here, so events and the
+//! outbox are never forgotten by a caller.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kefu_channels::Outbound;
+use kefu_domain::*;
+use kefu_store::{Inbound, IngestOutcome, NewOutbound, Store, StoreError};
+use tokio::sync::Notify;
+
+use crate::bus::{Bus, BusError, Event, Subject};
+
+/// The send path of each channel kind.
+#[derive(Clone, Default)]
+pub struct Senders(HashMap<ChannelKind, Arc<dyn Outbound>>);
+
+impl Senders {
+    pub fn with(mut self, kind: ChannelKind, sender: Arc<dyn Outbound>) -> Self {
+        self.0.insert(kind, sender);
+        self
+    }
+
+    pub fn get(&self, kind: ChannelKind) -> Option<&Arc<dyn Outbound>> {
+        self.0.get(&kind)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => EngineError::NotFound,
+            StoreError::Illegal(i) => EngineError::Illegal(i),
+            other => EngineError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+    outbox_wake: Arc<Notify>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
+        Engine { store, bus, clock, outbox_wake: Arc::new(Notify::new()) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Handed to the outbox worker so new messages are sent at once instead of at the next poll.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Publishes after a commit. A lost event only delays a screen update (clients reload on
+    /// reconnect), so a bus failure is logged, never turned into a failed request.
+    async fn publish(&self, subject: Subject, event: Event) {
+        if let Err(e) = self.bus.publish(subject, event).await {
+            tracing::warn!(error = %e, "event not published");
+        }
+    }
+
+    /// Takes one customer message: once this returns `Ok`, the message is durable and may be
+    /// acknowledged to the platform.
+    pub async fn receive(&self, inbound: Inbound) -> Result<IngestOutcome> {
+        let outcome = self.store.ingest(inbound).await?;
+        if let IngestOutcome::Accepted(a) = &outcome {
+            let subject = Subject::conversation(a.conversation.id);
+            if a.new_conversation {
+                self.publish(
+                    subject.clone(),
+                    Event::ConversationUpdated { conversation: a.conversation.clone() },
+                )
+                .await;
+            }
+            let event =
+                Event::MessageCreated { message: a.message.clone(), conversation: a.conversation.clone() };
+            self.publish(subject, event).await;
+        }
+        Ok(outcome)
+    }
+
+    /// Applies a lifecycle event and tells every open workbench.
+    pub async fn apply(&self, id: ConversationId, event: ConversationEvent) -> Result<Conversation> {
+        let conversation = self.store.apply_event(id, event, self.clock.now()).await?;
+        self.publish(
+            Subject::conversation(id),
+            Event::ConversationUpdated { conversation: conversation.clone() },
+        )
+        .await;
+        Ok(conversation)
+    }
+
+    /// An agent may act on a conversation they hold; supervisors and admins on any.
+    fn check_holder(agent: &Agent, conv: &Conversation) -> Result<()> {
+        let holds = conv.status.agent == Some(agent.id) && conv.state() == ConversationState::Assigned;
+        if holds || agent.role.at_least(Role::Supervisor) {
+            Ok(())
+        } else {
+            Err(EngineError::Forbidden("this conversation is served by another agent"))
+        }
+    }
+
+    /// Takes a waiting conversation (queue, bot, or leave-message ticket) for `agent`.
+    pub async fn claim(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
+        self.apply(id, ConversationEvent::Assign { agent: agent.id }).await
+    }
+
+    /// Sends an agent's reply. Replying to an unassigned open conversation claims it first.
+    /// `client_key` makes a resubmitted reply (double click, network retry) a no-op.
+    pub async fn reply(
+        &self,
+        agent: &Agent,
+        id: ConversationId,
+        content: Content,
+        client_key: Option<String>,
+    ) -> Result<Message> {
+        let mut conv = self.store.conversation(id).await?;
+        match conv.state() {
+            ConversationState::Closed => {
+                return Err(EngineError::Invalid("the conversation is closed".into()));
+            }
+            ConversationState::Assigned => Self::check_holder(agent, &conv)?,
+            _ => conv = self.claim(agent, id).await?,
+        }
+        let new = NewOutbound {
+            conversation_id: conv.id,
+            sender: Sender::Agent { id: agent.id },
+            content,
+            dedupe_key: client_key.map(|k| format!("agent:{}:{k}", agent.id)),
+            created_at: self.clock.now(),
+        };
+        self.enqueue(new, conv).await
+    }
+
+    /// Queues a message kefu itself sends (bot answers, notices), bypassing agent checks.
+    pub async fn send_as(&self, id: ConversationId, sender: Sender, content: Content) -> Result<Message> {
+        let conv = self.store.conversation(id).await?;
+        let new = NewOutbound {
+            conversation_id: id,
+            sender,
+            content,
+            dedupe_key: None,
+            created_at: self.clock.now(),
+        };
+        self.enqueue(new, conv).await
+    }
+
+    async fn enqueue(&self, new: NewOutbound, conv: Conversation) -> Result<Message> {
+        let (message, created) = self.store.enqueue_outbound(new).await?;
+        if created {
+            self.outbox_wake.notify_one();
+            let event = Event::MessageCreated { message: message.clone(), conversation: conv };
+            self.publish(Subject::conversation(message.conversation_id), event).await;
+        }
+        Ok(message)
+    }
+
+    pub async fn close(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
+        let conv = self.store.conversation(id).await?;
+        if conv.state() == ConversationState::Assigned {
+            Self::check_holder(agent, &conv)?;
+        } else if !agent.role.at_least(Role::Supervisor) && conv.state() != ConversationState::Closed {
+            return Err(EngineError::Forbidden("only the serving agent or a supervisor may close it"));
+        }
+        self.apply(id, ConversationEvent::Close { reason: CloseReason::Agent }).await
+    }
+
+    /// A web visitor's browser confirms it showed `message`. Only messages of the visitor's own
+    /// conversations can be confirmed, and a status only moves forward.
+    pub async fn visitor_delivered(&self, channel: ChannelId, visitor: &str, id: MessageId) -> Result<()> {
+        let message = self.store.message(id).await?;
+        let conv = self.store.conversation(message.conversation_id).await?;
+        let identity = self.store.identity(conv.identity_id).await?;
+        if message.channel_id != channel || identity.external_id != visitor {
+            return Err(EngineError::NotFound);
+        }
+        if matches!(message.status, DeliveryStatus::Pending | DeliveryStatus::Sent) {
+            let message = self.store.set_message_status(id, DeliveryStatus::Delivered).await?;
+            self.publish(Subject::conversation(conv.id), Event::MessageUpdated { message }).await;
+        }
+        Ok(())
+    }
+}

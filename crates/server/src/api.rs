@@ -1,0 +1,152 @@
+//! The workbench's conversation API: list, open, read history, reply, claim, close.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use kefu_domain::*;
+use kefu_store::{ConversationFilter, ConversationSummary, MessagePage};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentAgent;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// What an agent may see: conversations they hold or held, and unassigned ones waiting for
+/// someone. Supervisors and admins see everything.
+pub fn can_view(agent: &Agent, conv: &Conversation) -> bool {
+    agent.role.at_least(Role::Supervisor) || conv.status.agent.is_none_or(|a| a == agent.id)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// Comma-separated states; default: every open state.
+    state: Option<String>,
+    /// `mine` (held by me, plus the unassigned queue) or `all` (supervisors only).
+    scope: Option<String>,
+    limit: Option<u32>,
+}
+
+fn parse_states(s: Option<&str>) -> ApiResult<Vec<ConversationState>> {
+    match s {
+        None | Some("") => Ok(ConversationState::ALL.into_iter().filter(|s| s.is_open()).collect()),
+        Some(list) => list
+            .split(',')
+            .map(|p| p.trim().parse().map_err(|_| ApiError::BadRequest(format!("unknown state {p:?}"))))
+            .collect(),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<ConversationSummary>>> {
+    let everything = q.scope.as_deref() == Some("all") && me.agent.role.at_least(Role::Supervisor);
+    let filter = ConversationFilter {
+        states: parse_states(q.state.as_deref())?,
+        agent: (!everything).then_some(me.agent.id),
+        include_unassigned: true,
+        customer: None,
+        limit: q.limit.unwrap_or(100),
+    };
+    Ok(Json(state.store.conversations(&filter).await?))
+}
+
+#[derive(Serialize)]
+pub struct Detail {
+    conversation: Conversation,
+    customer: Customer,
+    identity: Identity,
+    channel: ChannelInfo,
+}
+
+#[derive(Serialize)]
+pub struct ChannelInfo {
+    id: ChannelId,
+    kind: ChannelKind,
+    name: String,
+}
+
+async fn visible(state: &AppState, me: &CurrentAgent, id: ConversationId) -> ApiResult<Conversation> {
+    let conv = state.store.conversation(id).await?;
+    if can_view(&me.agent, &conv) { Ok(conv) } else { Err(ApiError::NotFound) }
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Detail>> {
+    let conversation = visible(&state, &me, ConversationId(id)).await?;
+    let channel = state.store.channel(conversation.channel_id).await?;
+    Ok(Json(Detail {
+        customer: state.store.customer(conversation.customer_id).await?,
+        identity: state.store.identity(conversation.identity_id).await?,
+        channel: ChannelInfo { id: channel.id, kind: channel.kind, name: channel.name },
+        conversation,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<Message>>> {
+    let conv = visible(&state, &me, ConversationId(id)).await?;
+    let page = MessagePage { before: q.before.map(MessageId), limit: q.limit.unwrap_or(50) };
+    Ok(Json(state.store.messages(conv.id, page).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    text: String,
+    /// Browser-generated id; resubmitting the same id does not send twice.
+    client_id: Option<String>,
+}
+
+/// Longest reply an agent may send, in characters.
+const MAX_REPLY_CHARS: usize = 5_000;
+
+pub async fn reply(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(form): Json<ReplyForm>,
+) -> ApiResult<Json<Message>> {
+    if form.text.trim().is_empty() {
+        return Err(ApiError::BadRequest("the reply is empty".into()));
+    }
+    if form.text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::BadRequest(format!("the reply is longer than {MAX_REPLY_CHARS} characters")));
+    }
+    if form.client_id.as_ref().is_some_and(|c| c.len() > 64) {
+        return Err(ApiError::BadRequest("client_id is longer than 64 characters".into()));
+    }
+    let conv = visible(&state, &me, ConversationId(id)).await?;
+    let msg = state.engine.reply(&me.agent, conv.id, Content::text(form.text), form.client_id).await?;
+    Ok(Json(msg))
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Conversation>> {
+    let conv = visible(&state, &me, ConversationId(id)).await?;
+    Ok(Json(state.engine.claim(&me.agent, conv.id).await?))
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Conversation>> {
+    let conv = visible(&state, &me, ConversationId(id)).await?;
+    Ok(Json(state.engine.close(&me.agent, conv.id).await?))
+}

@@ -1,0 +1,162 @@
+//! Assembles kefu: store, bus, engine, outbox worker and the HTTP router, and serves them.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use kefu_domain::{ChannelKind, Clock};
+use kefu_engine::webchat::WebchatOutbound;
+use kefu_engine::{Bus, Engine, InProcBus, OutboxWorker, RetryPolicy, Senders};
+use kefu_store::{SecretCipher, SqlStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::{self, LoginThrottle};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{api, ui, webchat, ws_agent};
+
+pub struct App {
+    pub state: AppState,
+    pub store: Arc<SqlStore>,
+    worker: Arc<OutboxWorker>,
+}
+
+/// The key that seals platform secrets: from the config, or from `<data_dir>/secret.key`,
+/// which is created (owner-readable only) on first start.
+fn secret_cipher(config: &Config) -> anyhow::Result<SecretCipher> {
+    if !config.secret_key.is_empty() {
+        return SecretCipher::from_base64(&config.secret_key).context("secret_key");
+    }
+    let path = config.data_dir.join("secret.key");
+    if !path.exists() {
+        write_private(&path, &SecretCipher::generate_base64())?;
+    }
+    let key = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    SecretCipher::from_base64(&key).with_context(|| format!("{} is not a valid key", path.display()))
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+impl App {
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let cipher = secret_cipher(&config)?;
+        let url = config.database_url();
+        let store = Arc::new(SqlStore::connect(&url, cipher).await.context("connecting to the database")?);
+        store.migrate().await.context("migrating the database")?;
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
+        let engine = Arc::new(Engine::new(dyn_store.clone(), bus.clone(), clock.clone()));
+        let senders =
+            Senders::default().with(ChannelKind::Webchat, Arc::new(WebchatOutbound::new(bus.clone())));
+        let worker = Arc::new(OutboxWorker::new(
+            dyn_store.clone(),
+            bus,
+            clock.clone(),
+            senders,
+            RetryPolicy::default(),
+            engine.outbox_wake(),
+        ));
+        let dummy_hash = auth::hash_password(&SecretCipher::generate_base64())?.into();
+        let state = AppState {
+            config: Arc::new(config),
+            store: dyn_store,
+            engine,
+            clock,
+            login_throttle: Arc::new(LoginThrottle::default()),
+            dummy_hash,
+        };
+        Ok(App { state, store, worker })
+    }
+
+    pub fn worker(&self) -> &Arc<OutboxWorker> {
+        &self.worker
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, with the outbox worker running alongside.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.clone().run(stop_rx));
+        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/me/status", put(auth::set_status))
+        .route("/conversations", get(api::list))
+        .route("/conversations/{id}", get(api::detail))
+        .route("/conversations/{id}/messages", get(api::messages).post(api::reply))
+        .route("/conversations/{id}/claim", post(api::claim))
+        .route("/conversations/{id}/close", post(api::close))
+        .route("/ws", get(ws_agent::agent_ws))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn(origin_guard))
+}
+
+/// Refuses state-changing API calls sent from another site's page (CSRF defence in depth,
+/// alongside SameSite cookies and the per-session token).
+async fn origin_guard(req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !ws_agent::same_origin(req.headers()) {
+        return ApiError::Forbidden("cross-origin request refused".into()).into_response();
+    }
+    next.run(req).await
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/", get(ui::workbench))
+        .route("/assets/{*path}", get(ui::static_file))
+        .route("/widget.js", get(ui::widget_js))
+        .route("/webchat/frame", get(ui::chat_frame))
+        .route("/webchat/ws", get(webchat::visitor_ws))
+        .route("/demo", get(ui::demo_site))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api", api_router())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}

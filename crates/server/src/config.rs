@@ -1,0 +1,86 @@
+//! Configuration, layered: embedded defaults, then a TOML file, then `KEFU_…` variables, then flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The defaults, also shipped as documentation of every setting.
+pub const DEFAULTS: &str = include_str!("../kefu.default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Where kefu keeps its SQLite database and secret key by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `<data_dir>/kefu.db`.
+    pub database_url: String,
+    /// Base64 of 32 bytes that encrypts platform secrets at rest; empty means the key file
+    /// `<data_dir>/secret.key`, created on first start.
+    pub secret_key: String,
+    /// The URL customers and platforms reach kefu at, for printed links and callback URLs.
+    pub public_url: String,
+    /// Largest request body accepted on any endpoint, in bytes.
+    pub max_body_bytes: usize,
+    /// Mark cookies `Secure`; turn on whenever kefu is served over HTTPS.
+    pub secure_cookies: bool,
+    pub session_ttl_minutes: u64,
+    /// Log filter, in `tracing` syntax.
+    pub log: String,
+}
+
+impl Config {
+    /// Reads the layers. `file` is optional; `overrides` are the command-line flags that were given.
+    pub fn load(file: Option<&Path>, overrides: &[(&str, String)]) -> Result<Config, Box<figment::Error>> {
+        let mut fig = Figment::from(Toml::string(DEFAULTS));
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig.merge(Env::prefixed("KEFU_").ignore(&["test_database_url", "test_nats_url"]));
+        for (key, value) in overrides {
+            fig = fig.merge(Serialized::default(key, value));
+        }
+        fig.extract().map_err(Box::new)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("kefu.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn base_url(&self, local: SocketAddr) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{local}")
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_override_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kefu.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\nmax_body_bytes = 2048\nlog = \"debug\"\n").unwrap();
+        let c = Config::load(Some(&file), &[("log", "warn".into())]).unwrap();
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.max_body_bytes, 2048);
+        assert_eq!(c.log, "warn");
+        assert_eq!(c.database_url(), format!("sqlite://{}", c.data_dir.join("kefu.db").display()));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_not_a_silent_default() {
+        assert!(Config::load(Some(Path::new("/nonexistent/kefu.toml")), &[]).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! First-start data: a bootstrap admin and web chat channel, and the richer `kefu demo` set.
+
+use kefu_domain::{ChannelKind, Clock, Role};
+use kefu_store::{NewAgent, NewChannel, Store};
+use rand::RngCore;
+use serde_json::json;
+
+use crate::auth::hash_password;
+
+/// A login that was created, to print for the operator.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+pub async fn webchat_channel(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    key: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    let new = NewChannel {
+        kind: ChannelKind::Webchat,
+        key: key.into(),
+        name: name.into(),
+        settings: json!({ "welcome": "您好，欢迎咨询！请问有什么可以帮您？" }),
+        secrets: json!({}),
+    };
+    store.create_channel(new, clock.now()).await?;
+    Ok(())
+}
+
+/// On an empty database, creates an `admin` with a random password and a web chat channel, so
+/// `kefu serve` is usable at once. Returns the admin login to print, or `None` if not empty.
+pub async fn bootstrap(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Option<Login>> {
+    if !store.agents().await?.is_empty() {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 9];
+    rand::rng().fill_bytes(&mut bytes);
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let login = Login { username: "admin".into(), password, role: Role::Admin };
+    add_agent(store, clock, &login, "管理员", &[]).await?;
+    if store.channels().await?.is_empty() {
+        webchat_channel(store, clock, "web", "官网在线客服").await?;
+    }
+    Ok(Some(login))
+}
+
+async fn add_agent(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    l: &Login,
+    name: &str,
+    groups: &[&str],
+) -> anyhow::Result<()> {
+    let all = store.skill_groups().await?;
+    let skill_groups = all.iter().filter(|g| groups.contains(&g.name.as_str())).map(|g| g.id).collect();
+    let new = NewAgent {
+        username: l.username.clone(),
+        display_name: name.into(),
+        password_hash: hash_password(&l.password)?,
+        role: l.role,
+        capacity: 5,
+        skill_groups,
+    };
+    store.create_agent(new, clock.now()).await?;
+    Ok(())
+}
+
+/// The demo company: skill groups, one login per role, and the website chat.
+pub async fn demo(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Vec<Login>> {
+    for g in ["售前咨询", "售后服务", "技术支持"] {
+        store.create_skill_group(g, clock.now()).await?;
+    }
+    let people: [(&str, &str, Role, &str, &[&str]); 4] = [
+        ("admin", "admin123", Role::Admin, "管理员", &[]),
+        ("lead", "lead123", Role::Supervisor, "客服主管", &["售前咨询", "售后服务", "技术支持"]),
+        ("agent1", "agent123", Role::Agent, "小李", &["售前咨询"]),
+        ("agent2", "agent123", Role::Agent, "小王", &["售后服务", "技术支持"]),
+    ];
+    let mut logins = vec![];
+    for (user, pw, role, name, groups) in people {
+        let l = Login { username: user.into(), password: pw.into(), role };
+        add_agent(store, clock, &l, name, groups).await?;
+        logins.push(l);
+    }
+    webchat_channel(store, clock, "web", "官网在线客服").await?;
+    Ok(logins)
+}

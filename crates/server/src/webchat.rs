@@ -1,0 +1,150 @@
+//! The web chat channel's server side: the visitor's WebSocket, from handshake to delivery receipts.
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use kefu_channels::webchat::{self, ClientFrame, ServerFrame, VisitorMessage};
+use kefu_domain::{Channel, ChannelKind, Content, ConversationState, Message};
+use kefu_engine::{BusItem, Event, Subject};
+use kefu_store::{Inbound, IngestOutcome, Profile};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// How much history a returning visitor sees.
+const HISTORY: u32 = 100;
+
+#[derive(Deserialize)]
+pub struct VisitorQuery {
+    /// The channel key from the embed snippet.
+    c: String,
+    /// The visitor id the widget keeps in localStorage.
+    v: String,
+}
+
+pub async fn visitor_ws(
+    State(state): State<AppState>,
+    Query(q): Query<VisitorQuery>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    if !webchat::valid_visitor_id(&q.v) {
+        return Err(ApiError::BadRequest("invalid visitor id".into()));
+    }
+    let channel = state.store.channel_by_key(&q.c).await?;
+    if channel.kind != ChannelKind::Webchat || !channel.enabled {
+        return Err(ApiError::NotFound);
+    }
+    Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| visitor_session(state, channel, q.v, socket)))
+}
+
+fn visible_to_visitor(m: &Message) -> bool {
+    !matches!(m.content, Content::Event { .. })
+}
+
+async fn hello(state: &AppState, channel: &Channel, visitor: &str) -> ServerFrame {
+    let history = match state.store.identity_messages(channel.id, visitor, HISTORY).await {
+        Ok(h) => h.iter().filter(|m| visible_to_visitor(m)).map(VisitorMessage::from).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "visitor history unavailable");
+            vec![]
+        }
+    };
+    ServerFrame::Hello { history, welcome: channel.setting("welcome").map(str::to_owned) }
+}
+
+fn frame_text(f: &ServerFrame) -> WsMessage {
+    WsMessage::Text(serde_json::to_string(f).unwrap_or_default().into())
+}
+
+async fn visitor_session(state: AppState, channel: Channel, visitor: String, socket: WebSocket) {
+    let (mut tx, mut rx) = socket.split();
+    // Subscribe before reading history, so a reply sent in between is not missed.
+    let Ok(mut sub) = state.engine.bus().subscribe(&Subject::visitor(channel.id, &visitor).0).await else {
+        return;
+    };
+    if tx.send(frame_text(&hello(&state, &channel, &visitor).await)).await.is_err() {
+        return;
+    }
+    loop {
+        let out = tokio::select! {
+            incoming = rx.next() => match incoming {
+                Some(Ok(WsMessage::Text(t))) => handle_frame(&state, &channel, &visitor, t.as_str()).await,
+                Some(Ok(WsMessage::Binary(_))) => Some(error_frame("bad_frame", "binary frames are not accepted", None)),
+                Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => None,
+            },
+            item = sub.next() => match item {
+                Some(BusItem::Event(_, e)) => match &*e {
+                    Event::VisitorMessage { message, .. } if visible_to_visitor(message) => {
+                        Some(ServerFrame::Message { message: VisitorMessage::from(message) })
+                    }
+                    _ => None,
+                },
+                Some(BusItem::Lagged) => Some(hello(&state, &channel, &visitor).await),
+                None => break,
+            },
+        };
+        if let Some(frame) = out
+            && tx.send(frame_text(&frame)).await.is_err()
+        {
+            break;
+        }
+    }
+}
+
+fn error_frame(code: &'static str, message: impl Into<String>, client_id: Option<String>) -> ServerFrame {
+    ServerFrame::Error { code, message: message.into(), client_id }
+}
+
+async fn handle_frame(state: &AppState, channel: &Channel, visitor: &str, text: &str) -> Option<ServerFrame> {
+    let frame = match serde_json::from_str::<ClientFrame>(text) {
+        Ok(f) => f,
+        Err(e) => return Some(error_frame("bad_frame", format!("unreadable frame: {e}"), None)),
+    };
+    match frame {
+        ClientFrame::Ping => Some(ServerFrame::Pong),
+        ClientFrame::Delivered { id } => {
+            if let Err(e) = state.engine.visitor_delivered(channel.id, visitor, id).await {
+                tracing::debug!(error = %e, "delivery receipt ignored");
+            }
+            None
+        }
+        ClientFrame::Send { client_id, text } => {
+            Some(accept_text(state, channel, visitor, client_id, text).await)
+        }
+    }
+}
+
+/// Stores the visitor's message and only then acknowledges it: an `ack` means durable.
+async fn accept_text(
+    state: &AppState,
+    channel: &Channel,
+    visitor: &str,
+    client_id: String,
+    text: String,
+) -> ServerFrame {
+    if let Err(e) = webchat::validate_send(&client_id, &text) {
+        return error_frame("invalid", e.to_string(), Some(client_id));
+    }
+    let inbound = Inbound {
+        channel_id: channel.id,
+        external_id: visitor.to_owned(),
+        profile: Profile::default(),
+        dedupe_key: Some(format!("web:{visitor}:{client_id}")),
+        content: Content::text(text),
+        received_at: state.clock.now(),
+        initial_state: ConversationState::Queued,
+    };
+    match state.engine.receive(inbound).await {
+        Ok(IngestOutcome::Accepted(a)) => {
+            ServerFrame::Ack { client_id, message: VisitorMessage::from(&a.message) }
+        }
+        Ok(IngestOutcome::Duplicate(m)) => ServerFrame::Ack { client_id, message: VisitorMessage::from(&m) },
+        Err(e) => {
+            tracing::error!(error = %e, "visitor message not stored");
+            error_frame("unavailable", "the message could not be stored; it will be resent", Some(client_id))
+        }
+    }
+}

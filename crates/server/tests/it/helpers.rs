@@ -1,0 +1,202 @@
+//! Spawns kefu for a test and drives it like its users do: an agent over HTTP, a visitor over WebSocket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use kefu_domain::{ManualClock, Timestamp};
+use kefu_server::{App, Config};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+pub const T0: Timestamp = Timestamp(1_767_225_600_000);
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::load(None, &[]).unwrap();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.to_path_buf();
+    config.database_url = String::new();
+    config.max_body_bytes = 64 * 1024;
+    config
+}
+
+impl TestApp {
+    /// kefu with the demo data set (agents agent1/agent2 "agent123", lead "lead123", admin "admin123").
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = App::build(test_config(dir.path()), clock.clone()).await.unwrap();
+        kefu_server::seed::demo(app.state.store.as_ref(), clock.as_ref()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        TestApp { addr, clock, _dir: dir, _stop: stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn agent(&self, user: &str, password: &str) -> AgentClient {
+        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = http
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "login as {user}");
+        let session_cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("kefu_session="))
+            .map(|c| c.split(';').next().unwrap().to_owned());
+        let me: Value = res.json().await.unwrap();
+        let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+        AgentClient { http, base: self.url(""), csrf, me, session_cookie }
+    }
+
+    pub async fn visitor(&self, id: &str) -> Visitor {
+        Visitor::connect(self.addr, "web", id).await
+    }
+}
+
+pub struct AgentClient {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+    pub me: Value,
+    pub session_cookie: Option<String>,
+}
+
+impl AgentClient {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}/api{path}", self.base)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn conversations(&self) -> Vec<Value> {
+        self.get("/conversations").await.json().await.unwrap()
+    }
+
+    pub async fn messages(&self, conv: i64) -> Vec<Value> {
+        let res = self.get(&format!("/conversations/{conv}/messages")).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn reply(&self, conv: i64, text: &str) -> Value {
+        let res = self.post(&format!("/conversations/{conv}/messages"), json!({"text": text})).await;
+        assert_eq!(res.status(), 200, "reply");
+        res.json().await.unwrap()
+    }
+}
+
+type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Visitor {
+    ws: WsStream,
+    pub hello: Value,
+}
+
+/// How long a test waits for a frame before failing; a bound on a hang, not a timing assertion.
+const FRAME_WAIT: Duration = Duration::from_secs(10);
+
+impl Visitor {
+    pub async fn connect(addr: SocketAddr, channel: &str, id: &str) -> Visitor {
+        let url = format!("ws://{addr}/webchat/ws?c={channel}&v={id}");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut v = Visitor { ws, hello: Value::Null };
+        v.hello = v.next().await;
+        assert_eq!(v.hello["type"], "hello");
+        v
+    }
+
+    pub async fn send_frame(&mut self, frame: Value) {
+        self.ws.send(Ws::Text(frame.to_string().into())).await.unwrap();
+    }
+
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(FRAME_WAIT, self.ws.next()).await.expect("no frame in time");
+            if let Ws::Text(t) = msg.expect("socket closed").unwrap() {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    }
+
+    /// Sends a text and returns the server's ack.
+    pub async fn say(&mut self, client_id: &str, text: &str) -> Value {
+        self.send_frame(json!({"type": "send", "client_id": client_id, "text": text})).await;
+        let ack = self.next().await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        assert_eq!(ack["client_id"], client_id);
+        ack
+    }
+
+    pub async fn next_message(&mut self) -> Value {
+        loop {
+            let f = self.next().await;
+            if f["type"] == "message" {
+                return f["message"].clone();
+            }
+        }
+    }
+}
+
+/// The agent's live feed, read the way the workbench reads it.
+pub struct Feed {
+    ws: WsStream,
+}
+
+impl AgentClient {
+    pub async fn feed(&self, addr: SocketAddr) -> Feed {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{addr}/api/ws").into_client_request().unwrap();
+        let cookies = self.cookie_header(addr);
+        req.headers_mut().insert("cookie", cookies.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        Feed { ws }
+    }
+
+    fn cookie_header(&self, addr: SocketAddr) -> String {
+        self.session_cookie.clone().unwrap_or_else(|| panic!("no session cookie for {addr}"))
+    }
+}
+
+impl Feed {
+    /// The next event for which `pred` holds; earlier ones are skipped.
+    pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let msg = tokio::time::timeout(FRAME_WAIT, self.ws.next()).await.expect("no event in time");
+            if let Ws::Text(t) = msg.expect("feed closed").unwrap() {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if pred(&v) {
+                    return v;
+                }
+            }
+        }
+    }
+}

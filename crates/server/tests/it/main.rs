@@ -1,0 +1,8 @@
+//! Server integration tests: the real app on 127.0.0.1:0 with a fresh SQLite database each.
+
+mod helpers;
+
+mod auth;
+mod browser;
+mod security;
+mod webchat;

@@ -1,0 +1,61 @@
+// A small client for kefu's JSON API: session cookie plus the CSRF token on every change.
+
+let csrf = "";
+
+export function setCsrf(token) {
+  csrf = token;
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const res = await fetch(`/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** A WebSocket that reconnects with backoff; onOpen runs after every (re)connect. */
+export function liveSocket(path, { onMessage, onOpen, onDown }) {
+  let delay = 500;
+  let ws;
+  let stopped = false;
+  const connect = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}${path}`);
+    ws.onopen = () => {
+      delay = 500;
+      onOpen?.();
+    };
+    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+    ws.onclose = () => {
+      if (stopped) return;
+      onDown?.();
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  };
+  connect();
+  return {
+    send: (obj) => ws?.readyState === WebSocket.OPEN && ws.send(JSON.stringify(obj)),
+    stop: () => {
+      stopped = true;
+      ws?.close();
+    },
+  };
+}

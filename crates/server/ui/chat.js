@@ -1,0 +1,130 @@
+// The visitor's side of web chat. Messages are kept in localStorage until the server
+// acknowledges them and are resent with the same client_id after a reconnect or reload,
+// so nothing typed is lost and nothing is stored twice.
+import { applyI18n, t, toggleLang } from "./i18n.js";
+import { renderContent } from "./content.js";
+
+const $ = (sel) => document.querySelector(sel);
+const channel = new URLSearchParams(location.search).get("c") || "web";
+const keyOf = (name) => `kefu.${name}.${channel}`;
+
+function visitorId() {
+  let id = localStorage.getItem(keyOf("visitor"));
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem(keyOf("visitor"), id);
+  }
+  return id;
+}
+
+const visitor = visitorId();
+const unacked = new Map(JSON.parse(localStorage.getItem(keyOf("unacked")) || "[]"));
+let ws = null;
+let delay = 500;
+
+function saveUnacked() {
+  localStorage.setItem(keyOf("unacked"), JSON.stringify([...unacked]));
+}
+
+function bubble(key, from, content, stateText, failed) {
+  const log = $("#chat-log");
+  let li = log.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  const fresh = !li;
+  if (fresh) li = document.createElement("li");
+  li.dataset.key = key;
+  li.className = `bubble ${from}`;
+  li.replaceChildren(renderContent(content));
+  if (stateText) {
+    const s = document.createElement("span");
+    s.className = `state${failed ? " failed" : ""}`;
+    s.textContent = stateText;
+    li.append(s);
+  }
+  if (fresh) log.append(li);
+  log.scrollTop = log.scrollHeight;
+  return li;
+}
+
+function showServerMessage(m) {
+  const own = m.from === "customer";
+  bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? t("chat.sent") : null);
+  if (!own && m.id > Number(localStorage.getItem(keyOf("seen")) || 0)) {
+    localStorage.setItem(keyOf("seen"), String(m.id));
+    send({ type: "delivered", id: m.id });
+  }
+}
+
+function send(frame) {
+  if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function onFrame(f) {
+  switch (f.type) {
+    case "hello":
+      $("#chat-log").replaceChildren();
+      if (f.welcome) bubble("welcome", "service welcome", { type: "text", text: f.welcome });
+      for (const m of f.history) showServerMessage(m);
+      for (const [cid, text] of unacked) {
+        bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
+        send({ type: "send", client_id: cid, text });
+      }
+      break;
+    case "ack": {
+      unacked.delete(f.client_id);
+      saveUnacked();
+      $(`[data-key="c${f.client_id}"]`)?.remove();
+      showServerMessage(f.message);
+      break;
+    }
+    case "message":
+      showServerMessage(f.message);
+      break;
+    case "error":
+      if (f.client_id && f.code === "invalid") {
+        const text = unacked.get(f.client_id);
+        unacked.delete(f.client_id);
+        saveUnacked();
+        bubble(`c${f.client_id}`, "customer", { type: "text", text: text ?? "" }, `${t("chat.failed")}: ${f.message}`, true);
+      }
+      break;
+  }
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const url = `${proto}//${location.host}/webchat/ws?c=${encodeURIComponent(channel)}&v=${encodeURIComponent(visitor)}`;
+  ws = new WebSocket(url);
+  ws.onopen = () => {
+    delay = 500;
+    $("#chat-status").hidden = true;
+  };
+  ws.onmessage = (e) => onFrame(JSON.parse(e.data));
+  ws.onclose = () => {
+    $("#chat-status").hidden = false;
+    $("#chat-status").textContent = t("chat.offline");
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 10000);
+  };
+}
+
+function submit(e) {
+  e.preventDefault();
+  const input = $("#chat-input");
+  const text = input.value;
+  if (!text.trim()) return;
+  const cid = crypto.randomUUID();
+  unacked.set(cid, text);
+  saveUnacked();
+  bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
+  send({ type: "send", client_id: cid, text });
+  input.value = "";
+}
+
+applyI18n();
+$(".lang-toggle").onclick = toggleLang;
+$("#chat-form").onsubmit = submit;
+$("#chat-input").onkeydown = (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) submit(e);
+};
+setInterval(() => send({ type: "ping" }), 25000);
+connect();

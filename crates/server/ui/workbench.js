@@ -1,0 +1,269 @@
+// The agent workbench: login, conversation list, live feed, conversation view and replies.
+import { api, ApiError, liveSocket, setCsrf } from "./api.js";
+import { applyI18n, t, toggleLang } from "./i18n.js";
+import { preview, renderContent } from "./content.js";
+
+const $ = (sel) => document.querySelector(sel);
+const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null };
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function fmtTime(ms) {
+  return new Date(ms).toLocaleString(document.documentElement.lang, { hour12: false });
+}
+
+// ---- login ----
+
+async function boot() {
+  applyI18n();
+  for (const b of document.querySelectorAll(".lang-toggle")) b.onclick = () => { toggleLang(); rerender(); };
+  $("#login-form").onsubmit = login;
+  $("#logout").onclick = logout;
+  $("#me-status").onchange = (e) => api("PUT", "/me/status", { status: e.target.value });
+  for (const tab of document.querySelectorAll(".tab")) tab.onclick = () => selectScope(tab.dataset.scope);
+  $("#composer").onsubmit = sendReply;
+  $("#composer-text").onkeydown = (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      sendReply(e);
+    }
+  };
+  $("#claim-conversation").onclick = () => act("claim");
+  $("#close-conversation").onclick = () => confirm(t("conv.confirm_close")) && act("close");
+  try {
+    start(await api("GET", "/me"));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) showLogin();
+    else throw e;
+  }
+}
+
+function showLogin() {
+  $("#app-view").hidden = true;
+  $("#login-view").hidden = false;
+  $("#login-username").focus();
+}
+
+async function login(e) {
+  e.preventDefault();
+  $("#login-error").textContent = "";
+  try {
+    const me = await api("POST", "/auth/login", {
+      username: $("#login-username").value,
+      password: $("#login-password").value,
+    });
+    start(me);
+  } catch (err) {
+    $("#login-error").textContent = err.status === 429 ? t("login.throttled") : t("login.failed");
+  }
+}
+
+async function logout() {
+  await api("POST", "/auth/logout");
+  state.feed?.stop();
+  location.reload();
+}
+
+function start(me) {
+  state.me = me.agent;
+  setCsrf(me.csrf_token);
+  $("#login-view").hidden = true;
+  $("#app-view").hidden = false;
+  $("#me-name").textContent = me.agent.display_name;
+  $("#me-status").value = me.agent.status;
+  const supervisor = me.agent.role !== "agent";
+  for (const x of document.querySelectorAll(".supervisor-only")) x.hidden = !supervisor;
+  state.feed = liveSocket("/api/ws", {
+    onMessage: onEvent,
+    onOpen: () => { $("#feed-status").hidden = true; loadList(); reloadCurrent(); },
+    onDown: () => { $("#feed-status").hidden = false; },
+  });
+}
+
+// ---- conversation list ----
+
+function selectScope(scope) {
+  state.scope = scope;
+  for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.scope === scope);
+  loadList();
+}
+
+function listQuery() {
+  if (state.scope === "closed") return "/conversations?state=closed&scope=all";
+  return `/conversations?scope=${state.scope}`;
+}
+
+async function loadList() {
+  const rows = await api("GET", listQuery());
+  state.list = new Map(rows.map((r) => [r.id, r]));
+  renderList();
+}
+
+function inScope(c) {
+  if (state.scope === "closed") return c.state === "closed";
+  if (c.state === "closed") return false;
+  return state.scope === "all" || c.agent == null || c.agent === state.me.id;
+}
+
+function renderList() {
+  const ul = $("#conversation-list");
+  ul.replaceChildren();
+  const rows = [...state.list.values()].filter(inScope).sort((a, b) => b.updated_at - a.updated_at);
+  for (const c of rows) {
+    const li = el("li", "conv-item");
+    li.dataset.id = c.id;
+    li.classList.toggle("active", c.id === state.current?.conversation.id);
+    const row = el("div", "row");
+    row.append(el("span", "name", c.customer_name ?? `#${c.id}`), el("span", `badge ${c.state}`, t(`state.${c.state}`)));
+    li.append(row, el("span", "last", c.last_message ?? ""), el("span", "muted", c.channel_name ?? ""));
+    li.onclick = () => openConversation(c.id);
+    ul.append(li);
+  }
+  $("#list-empty").hidden = rows.length > 0;
+}
+
+// ---- live events ----
+
+function onEvent(ev) {
+  if (ev.type === "resync") {
+    loadList();
+    reloadCurrent();
+    return;
+  }
+  const conv = ev.conversation;
+  if (conv) {
+    const known = state.list.get(conv.id);
+    const last = ev.type === "message_created" ? preview(ev.message.content) : known?.last_message;
+    if (known) state.list.set(conv.id, { ...known, ...conv, last_message: last });
+    else loadList();
+  }
+  renderList();
+  const open = state.current?.conversation.id;
+  if (ev.type === "message_created" && ev.message.conversation_id === open) upsertMessage(ev.message);
+  if (ev.type === "message_updated" && ev.message.conversation_id === open) upsertMessage(ev.message);
+  if (ev.type === "conversation_updated" && conv.id === open) {
+    state.current.conversation = conv;
+    renderHead();
+  }
+}
+
+// ---- conversation view ----
+
+async function openConversation(id) {
+  const [detail, messages] = await Promise.all([
+    api("GET", `/conversations/${id}`),
+    api("GET", `/conversations/${id}/messages?limit=100`),
+  ]);
+  state.current = detail;
+  $("#no-conversation").hidden = true;
+  $("#conversation").hidden = false;
+  $("#messages").replaceChildren();
+  for (const m of messages) upsertMessage(m);
+  renderHead();
+  renderInfo();
+  renderList();
+  $("#composer-text").focus();
+}
+
+function reloadCurrent() {
+  if (state.current) openConversation(state.current.conversation.id);
+}
+
+function renderHead() {
+  const { conversation: c, customer } = state.current;
+  $("#conv-title").textContent = customer.display_name;
+  const badge = $("#conv-state");
+  badge.className = `badge ${c.state}`;
+  badge.textContent = t(`state.${c.state}`);
+  const closed = c.state === "closed";
+  $("#claim-conversation").hidden = closed || c.state === "assigned";
+  $("#close-conversation").hidden = closed;
+  $("#composer-text").disabled = closed;
+  $("#composer-send").disabled = closed;
+  $("#composer-text").placeholder = closed ? t("conv.closed") : t("composer.placeholder");
+}
+
+function renderInfo() {
+  const { customer, identity, channel } = state.current;
+  const dl = $("#customer-info");
+  dl.replaceChildren();
+  const rows = [
+    ["customer.channel", `${channel.name} (${channel.kind})`],
+    ["customer.external_id", identity.external_id],
+    ["customer.since", fmtTime(customer.created_at)],
+  ];
+  for (const [k, v] of rows) dl.append(el("dt", null, t(k)), el("dd", null, v));
+}
+
+function senderLabel(m) {
+  const s = m.sender;
+  if (s.kind === "agent") return s.id === state.me.id ? state.me.display_name : t("sender.agent");
+  return t(`sender.${s.kind}`);
+}
+
+function deliveryText(m) {
+  if (m.status === "pending" && m.error) return `${t("delivery.retrying")}: ${m.error}`;
+  if (m.status === "failed") return `${t("delivery.failed")}: ${m.error ?? ""}`;
+  return t(`delivery.${m.status}`);
+}
+
+function upsertMessage(m) {
+  const list = $("#messages");
+  let li = list.querySelector(`[data-id="${m.id}"]`);
+  const fresh = !li;
+  if (fresh) li = el("li");
+  li.className = `msg ${m.direction}`;
+  li.dataset.id = m.id;
+  const meta = el("span", "meta", `${senderLabel(m)} · ${fmtTime(m.created_at)}`);
+  const bubble = el("div", "bubble");
+  bubble.append(renderContent(m.content));
+  li.replaceChildren(meta, bubble);
+  if (m.direction === "outbound") li.append(el("span", `meta delivery ${m.status}`, deliveryText(m)));
+  if (fresh) {
+    const next = [...list.children].find((x) => Number(x.dataset.id) > m.id);
+    list.insertBefore(li, next ?? null);
+    list.scrollTop = list.scrollHeight;
+  }
+}
+
+async function sendReply(e) {
+  e.preventDefault();
+  const box = $("#composer-text");
+  const text = box.value;
+  if (!text.trim() || !state.current) return;
+  $("#composer-error").textContent = "";
+  const id = state.current.conversation.id;
+  try {
+    const msg = await api("POST", `/conversations/${id}/messages`, { text, client_id: crypto.randomUUID() });
+    box.value = "";
+    upsertMessage(msg);
+  } catch (err) {
+    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+  }
+}
+
+async function act(action) {
+  $("#composer-error").textContent = "";
+  try {
+    state.current.conversation = await api("POST", `/conversations/${state.current.conversation.id}/${action}`);
+    renderHead();
+    loadList();
+  } catch (err) {
+    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+  }
+}
+
+function rerender() {
+  renderList();
+  if (state.current) {
+    renderHead();
+    renderInfo();
+  }
+}
+
+boot();
