@@ -23,3 +23,12 @@ pub struct Identity {
     pub nickname: Option<String>,
     pub created_at: Timestamp,
 }
+
+/// What a channel adapter learnt about a sender, stored on the identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub nickname: Option<String>,
+    /// WeChat UnionID: the same person across every account of one Open Platform.
+    pub union_id: Option<String>,
+    pub phone: Option<String>,
+}

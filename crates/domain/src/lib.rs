@@ -12,6 +12,6 @@ pub use agent::{Agent, AgentStatus, Role, SkillGroup};
 pub use channel::{Channel, ChannelKind};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
-pub use customer::{Customer, Identity};
+pub use customer::{Customer, Identity, Profile};
 pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};
 pub use message::{Content, DeliveryStatus, Direction, Message, Sender};

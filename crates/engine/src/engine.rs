@@ -36,6 +36,9 @@ pub enum EngineError {
     Illegal(#[from] IllegalTransition),
     #[error("{0}")]
     Invalid(String),
+    /// The platform's rules forbid sending now (e.g. WeChat's 48-hour window).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -81,6 +84,11 @@ impl Engine {
     /// Handed to the outbox worker so new messages are sent at once instead of at the next poll.
     pub fn outbox_wake(&self) -> Arc<Notify> {
         self.outbox_wake.clone()
+    }
+
+    /// Tells every open workbench that a message changed (status, error).
+    pub async fn announce_message(&self, message: Message) {
+        self.publish(Subject::conversation(message.conversation_id), Event::MessageUpdated { message }).await;
     }
 
     /// Publishes after a commit. A lost event only delays a screen update (clients reload on
@@ -154,6 +162,7 @@ impl Engine {
             ConversationState::Assigned => Self::check_holder(agent, &conv)?,
             _ => conv = self.claim(agent, id).await?,
         }
+        self.check_window(&conv).await?;
         let new = NewOutbound {
             conversation_id: conv.id,
             sender: Sender::Agent { id: agent.id },
@@ -177,6 +186,19 @@ impl Engine {
         self.enqueue(new, conv).await
     }
 
+    /// Refuses a message the platform would refuse anyway (48-hour window, 5-message cap),
+    /// so the agent is told at once and in words.
+    pub async fn check_window(&self, conv: &Conversation) -> Result<()> {
+        let channel = self.store.channel(conv.channel_id).await?;
+        if kefu_channels::rules::reply_window(channel.kind).is_none() {
+            return Ok(());
+        }
+        let since = conv.last_inbound_at.unwrap_or(Timestamp(0));
+        let sent = self.store.outbound_since(conv.id, since).await?;
+        kefu_channels::rules::check_reply(channel.kind, conv.last_inbound_at, sent, self.clock.now())
+            .map_err(|r| EngineError::Refused(r.to_string()))
+    }
+
     async fn enqueue(&self, new: NewOutbound, conv: Conversation) -> Result<Message> {
         let (message, created) = self.store.enqueue_outbound(new).await?;
         if created {
@@ -185,6 +207,49 @@ impl Engine {
             self.publish(Subject::conversation(message.conversation_id), event).await;
         }
         Ok(message)
+    }
+
+    /// Records a reply that goes back inside the platform's HTTP response (WeChat's passive
+    /// reply). Keyed by the inbound message, so a platform retry gets the very same reply.
+    pub async fn record_passive(
+        &self,
+        inbound: &Message,
+        sender: Sender,
+        content: Content,
+    ) -> Result<Message> {
+        let new = NewOutbound {
+            conversation_id: inbound.conversation_id,
+            sender,
+            content,
+            dedupe_key: Some(passive_key(inbound)),
+            created_at: self.clock.now(),
+        };
+        let (message, created) = self.store.record_sent(new).await?;
+        if created {
+            let conversation = self.store.conversation(message.conversation_id).await?;
+            self.publish(
+                Subject::conversation(message.conversation_id),
+                Event::MessageCreated { message: message.clone(), conversation },
+            )
+            .await;
+        }
+        Ok(message)
+    }
+
+    /// The passive reply already given to `inbound`, for answering a platform retry.
+    pub async fn passive_reply_to(&self, inbound: &Message) -> Result<Option<Message>> {
+        Ok(self.store.message_by_key(inbound.channel_id, &passive_key(inbound)).await?)
+    }
+
+    /// What kefu answers at once, inside the platform's time limit: the channel's welcome
+    /// message when a customer follows the account or opens the chat.
+    pub async fn quick_reply(&self, inbound: &Message) -> Result<Option<Content>> {
+        let Content::Event { event, .. } = &inbound.content else { return Ok(None) };
+        if !matches!(event.as_str(), "subscribe" | "enter_session" | "enter_agent") {
+            return Ok(None);
+        }
+        let channel = self.store.channel(inbound.channel_id).await?;
+        Ok(channel.setting("welcome").filter(|w| !w.is_empty()).map(Content::text))
     }
 
     pub async fn close(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
@@ -207,9 +272,13 @@ impl Engine {
             return Err(EngineError::NotFound);
         }
         if matches!(message.status, DeliveryStatus::Pending | DeliveryStatus::Sent) {
-            let message = self.store.set_message_status(id, DeliveryStatus::Delivered).await?;
+            let message = self.store.set_message_status(id, DeliveryStatus::Delivered, None).await?;
             self.publish(Subject::conversation(conv.id), Event::MessageUpdated { message }).await;
         }
         Ok(())
     }
+}
+
+fn passive_key(inbound: &Message) -> String {
+    format!("passive:{}", inbound.id)
 }

@@ -1,9 +1,12 @@
 //! kefu's logic layer: ingest, conversation actions, the event bus and the durable outbox.
 
 pub mod bus;
+pub mod connectivity;
 pub mod engine;
 pub mod outbox;
+pub mod platforms;
 pub mod webchat;
+pub mod wechat;
 
 pub use bus::{Bus, BusItem, Event, InProcBus, Subject};
 pub use engine::{Engine, EngineError, Senders};

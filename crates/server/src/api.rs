@@ -105,7 +105,10 @@ pub async fn messages(
 
 #[derive(Deserialize)]
 pub struct ReplyForm {
+    #[serde(default)]
     text: String,
+    /// A kefu media URL (`/media/<id>`) from `POST /api/media`, to send an image instead.
+    image: Option<String>,
     /// Browser-generated id; resubmitting the same id does not send twice.
     client_id: Option<String>,
 }
@@ -119,9 +122,15 @@ pub async fn reply(
     Path(id): Path<i64>,
     Json(form): Json<ReplyForm>,
 ) -> ApiResult<Json<Message>> {
-    if form.text.trim().is_empty() {
-        return Err(ApiError::BadRequest("the reply is empty".into()));
-    }
+    let content = match &form.image {
+        Some(url) => {
+            let id = url.strip_prefix("/media/").unwrap_or_default();
+            state.store.media(id).await.map_err(|_| ApiError::BadRequest("unknown image".into()))?;
+            Content::Image { url: Some(url.clone()), media_id: None }
+        }
+        None if form.text.trim().is_empty() => return Err(ApiError::BadRequest("the reply is empty".into())),
+        None => Content::text(form.text.clone()),
+    };
     if form.text.chars().count() > MAX_REPLY_CHARS {
         return Err(ApiError::BadRequest(format!("the reply is longer than {MAX_REPLY_CHARS} characters")));
     }
@@ -129,7 +138,7 @@ pub async fn reply(
         return Err(ApiError::BadRequest("client_id is longer than 64 characters".into()));
     }
     let conv = visible(&state, &me, ConversationId(id)).await?;
-    let msg = state.engine.reply(&me.agent, conv.id, Content::text(form.text), form.client_id).await?;
+    let msg = state.engine.reply(&me.agent, conv.id, content, form.client_id).await?;
     Ok(Json(msg))
 }
 

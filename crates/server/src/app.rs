@@ -11,7 +11,9 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use kefu_channels::wechat::outbound::WechatSender;
 use kefu_domain::{ChannelKind, Clock};
+use kefu_engine::platforms::Platforms;
 use kefu_engine::webchat::WebchatOutbound;
 use kefu_engine::{Bus, Engine, InProcBus, OutboxWorker, RetryPolicy, Senders};
 use kefu_store::{SecretCipher, SqlStore, Store};
@@ -24,7 +26,7 @@ use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{api, ui, webchat, ws_agent};
+use crate::{admin, api, callbacks, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -65,13 +67,22 @@ impl App {
         let dyn_store: Arc<dyn Store> = store.clone();
         let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
         let engine = Arc::new(Engine::new(dyn_store.clone(), bus.clone(), clock.clone()));
-        let senders =
-            Senders::default().with(ChannelKind::Webchat, Arc::new(WebchatOutbound::new(bus.clone())));
+        let platforms = Platforms::new(dyn_store.clone(), clock.clone());
+        let wechat: Arc<WechatSender> = Arc::new(WechatSender::new(
+            platforms.wx.clone(),
+            platforms.tokens.clone(),
+            platforms.media.clone(),
+        ));
+        let senders = Senders::default()
+            .with(ChannelKind::Webchat, Arc::new(WebchatOutbound::new(bus.clone())))
+            .with(ChannelKind::WechatOa, wechat.clone())
+            .with(ChannelKind::Wecom, wechat.clone())
+            .with(ChannelKind::WecomKf, wechat);
         let worker = Arc::new(OutboxWorker::new(
             dyn_store.clone(),
             bus,
             clock.clone(),
-            senders,
+            senders.clone(),
             RetryPolicy::default(),
             engine.outbox_wake(),
         ));
@@ -80,6 +91,8 @@ impl App {
             config: Arc::new(config),
             store: dyn_store,
             engine,
+            platforms,
+            senders,
             clock,
             login_throttle: Arc::new(LoginThrottle::default()),
             dummy_hash,
@@ -102,7 +115,8 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.clone().run(stop_rx));
+        let worker = tokio::spawn(self.worker.clone().run(stop_rx.clone()));
+        tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx));
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
@@ -123,6 +137,10 @@ fn api_router() -> Router<AppState> {
         .route("/conversations/{id}/claim", post(api::claim))
         .route("/conversations/{id}/close", post(api::close))
         .route("/ws", get(ws_agent::agent_ws))
+        .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
+        .route("/admin/channels", get(admin::list).post(admin::create))
+        .route("/admin/channels/{id}", put(admin::update))
+        .route("/admin/channels/{id}/test", post(admin::test))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(origin_guard))
 }
@@ -145,11 +163,15 @@ pub fn router(state: AppState) -> Router {
         .route("/widget.js", get(ui::widget_js))
         .route("/webchat/frame", get(ui::chat_frame))
         .route("/webchat/ws", get(webchat::visitor_ws))
+        .route("/callback/wechat/{key}", get(callbacks::wechat_verify).post(callbacks::wechat_message))
+        .route("/callback/wecom/{key}", get(callbacks::wecom_verify).post(callbacks::wecom_message))
         .route("/demo", get(ui::demo_site))
+        .route("/media/{id}", get(media::serve))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api_router())
         .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
+        // A hard ceiling for every endpoint; the per-route DefaultBodyLimit is the real limit.
+        .layer(RequestBodyLimitLayer::new(limit.max(media::MAX_IMAGE_BYTES)))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -19,6 +19,9 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A platform rule forbids the action now; the message says which and what to do.
+    #[error("{0}")]
+    Refused(String),
     #[error("too many requests")]
     TooMany,
     #[error("internal error")]
@@ -33,6 +36,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Refused(_) => (StatusCode::CONFLICT, "refused"),
             ApiError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -68,6 +72,7 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden(why) => ApiError::Forbidden(why.into()),
             EngineError::Illegal(i) => ApiError::Conflict(i.to_string()),
             EngineError::Invalid(why) => ApiError::Conflict(why),
+            EngineError::Refused(why) => ApiError::Refused(why),
             EngineError::Store(s) => s.into(),
             EngineError::Bus(b) => ApiError::Internal(b.into()),
         }

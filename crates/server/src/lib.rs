@@ -1,10 +1,14 @@
 //! kefu's HTTP side: the agent API, the web chat WebSocket, the live feed and the embedded UI.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod callbacks;
 pub mod config;
 pub mod error;
+pub mod hooks;
+pub mod media;
 pub mod seed;
 pub mod state;
 pub mod ui;

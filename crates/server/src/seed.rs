@@ -90,3 +90,71 @@ pub async fn demo(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Vec<Lo
     webchat_channel(store, clock, "web", "官网在线客服").await?;
     Ok(logins)
 }
+
+/// Connects kefu to the WeChat sandbox: one channel per simulated account (公众号, 企业微信
+/// app, 微信客服), with API calls going to the sandbox and its callbacks coming to `kefu_base`.
+pub async fn sandbox(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    sim: &kefu_sim::SimHandle,
+    kefu_base: &str,
+) -> anyhow::Result<()> {
+    use kefu_sim::CallbackTarget;
+    let cfg = sim.config().clone();
+    let api = sim.base_url.clone();
+    let add = |kind, key: &str, name: &str, settings: serde_json::Value, secrets: serde_json::Value| {
+        NewChannel { kind, key: key.into(), name: name.into(), settings, secrets }
+    };
+    for (i, oa) in cfg.oa.iter().enumerate() {
+        let key = if i == 0 { "wechat".to_owned() } else { format!("wechat{i}") };
+        let settings = json!({ "app_id": oa.app_id, "mode": "safe", "api_base": api, "sandbox_url": api,
+            "original_id": oa.original_id, "welcome": "感谢关注！本周新用户首单立减 20 元，回复“优惠”了解详情 🎁" });
+        let secrets = json!({ "app_secret": oa.app_secret, "token": oa.token, "encoding_aes_key": oa.encoding_aes_key });
+        store
+            .create_channel(
+                add(ChannelKind::WechatOa, &key, "微信公众号（沙箱）", settings, secrets),
+                clock.now(),
+            )
+            .await?;
+        sim.set_callback_url(
+            CallbackTarget::Oa(oa.app_id.clone()),
+            &format!("{kefu_base}/callback/wechat/{key}"),
+        )?;
+    }
+    for corp in &cfg.wecom {
+        if let Some(app) = &corp.app {
+            let settings = json!({ "corp_id": corp.corp_id, "agent_id": app.agent_id.to_string(), "api_base": api,
+                "sandbox_url": api, "welcome": "您好，这里是内部 IT 服务台，请描述您遇到的问题。" });
+            let secrets = json!({ "app_secret": app.secret, "token": app.token, "encoding_aes_key": app.encoding_aes_key });
+            store
+                .create_channel(
+                    add(ChannelKind::Wecom, "wecom", "企业微信应用（沙箱）", settings, secrets),
+                    clock.now(),
+                )
+                .await?;
+            sim.set_callback_url(
+                CallbackTarget::WecomApp(corp.corp_id.clone()),
+                &format!("{kefu_base}/callback/wecom/wecom"),
+            )?;
+        }
+        if let Some(kf) = &corp.kf {
+            for (i, kfid) in kf.open_kfids.iter().enumerate() {
+                let key = if i == 0 { "wxkf".to_owned() } else { format!("wxkf{i}") };
+                let settings = json!({ "corp_id": corp.corp_id, "open_kfid": kfid, "api_base": api, "sandbox_url": api,
+                    "welcome": "您好，欢迎咨询微信客服！请问有什么可以帮您？" });
+                let secrets = json!({ "app_secret": kf.secret, "token": kf.token, "encoding_aes_key": kf.encoding_aes_key });
+                store
+                    .create_channel(
+                        add(ChannelKind::WecomKf, &key, "微信客服（沙箱）", settings, secrets),
+                        clock.now(),
+                    )
+                    .await?;
+            }
+            sim.set_callback_url(
+                CallbackTarget::Kf(corp.corp_id.clone()),
+                &format!("{kefu_base}/callback/wecom/wxkf"),
+            )?;
+        }
+    }
+    Ok(())
+}

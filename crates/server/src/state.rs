@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use kefu_domain::Clock;
-use kefu_engine::Engine;
+use kefu_engine::platforms::Platforms;
+use kefu_engine::{Engine, Senders};
 use kefu_store::Store;
 
 use crate::auth::LoginThrottle;
@@ -14,6 +15,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
+    pub platforms: Platforms,
+    /// Each channel kind's send path, for the connectivity test.
+    pub senders: Senders,
     pub clock: Arc<dyn Clock>,
     pub login_throttle: Arc<LoginThrottle>,
     /// A real argon2 hash of a random password, checked for unknown usernames.

@@ -11,11 +11,11 @@ struct Assets;
 
 /// The strict policy every page gets: only our own scripts, never inline ones, so customer
 /// text that slips into markup still cannot run.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; \
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// The chat frame is made to be embedded in customers' own sites.
 pub const CSP_EMBEDDABLE: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data: blob: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    img-src 'self' data: blob: http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors *";
 
 pub fn asset(path: &str, headers: &HeaderMap) -> Response {

@@ -6,6 +6,10 @@ export function setCsrf(token) {
   csrf = token;
 }
 
+export function csrfToken() {
+  return csrf;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message || `HTTP ${status}`);

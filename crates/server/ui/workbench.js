@@ -1,7 +1,8 @@
 // The agent workbench: login, conversation list, live feed, conversation view and replies.
-import { api, ApiError, liveSocket, setCsrf } from "./api.js";
+import { api, ApiError, csrfToken, liveSocket, setCsrf } from "./api.js";
 import { applyI18n, t, toggleLang } from "./i18n.js";
 import { preview, renderContent } from "./content.js";
+import { setupAdmin } from "./admin.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null };
@@ -34,6 +35,8 @@ async function boot() {
     }
   };
   $("#claim-conversation").onclick = () => act("claim");
+  $("#composer-attach").onclick = () => $("#composer-image").click();
+  $("#composer-image").onchange = sendImage;
   $("#close-conversation").onclick = () => confirm(t("conv.confirm_close")) && act("close");
   try {
     start(await api("GET", "/me"));
@@ -78,6 +81,7 @@ function start(me) {
   $("#me-status").value = me.agent.status;
   const supervisor = me.agent.role !== "agent";
   for (const x of document.querySelectorAll(".supervisor-only")) x.hidden = !supervisor;
+  setupAdmin(me.agent.role === "admin", showAdmin);
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
     onOpen: () => { $("#feed-status").hidden = true; loadList(); reloadCurrent(); },
@@ -242,6 +246,32 @@ async function sendReply(e) {
     const msg = await api("POST", `/conversations/${id}/messages`, { text, client_id: crypto.randomUUID() });
     box.value = "";
     upsertMessage(msg);
+  } catch (err) {
+    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+  }
+}
+
+function showAdmin(on) {
+  $("#admin-pane").hidden = !on;
+  document.querySelector(".chat-pane").hidden = on;
+}
+
+async function sendImage(e) {
+  const file = e.target.files[0];
+  e.target.value = "";
+  if (!file || !state.current) return;
+  $("#composer-error").textContent = "";
+  try {
+    const res = await fetch("/api/media", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), "X-Filename": encodeURIComponent(file.name) },
+      body: file,
+      credentials: "same-origin",
+    });
+    const info = await res.json();
+    if (!res.ok) throw new Error(info.message);
+    const id = state.current.conversation.id;
+    upsertMessage(await api("POST", `/conversations/${id}/messages`, { image: info.url, client_id: crypto.randomUUID() }));
   } catch (err) {
     $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
   }

@@ -4,7 +4,7 @@ use kefu_domain::{
     AgentId, ChannelId, ChannelKind, Content, Conversation, ConversationId, ConversationState, Customer,
     DeliveryStatus, Identity, Message, MessageId, Role, Sender, SkillGroupId, Timestamp,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct NewChannel {
@@ -35,13 +35,7 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// What a channel adapter learnt about the sender, stored on the identity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
-    pub nickname: Option<String>,
-    pub union_id: Option<String>,
-    pub phone: Option<String>,
-}
+pub use kefu_domain::Profile;
 
 /// One message from a customer, as an adapter hands it over.
 #[derive(Debug, Clone)]
@@ -126,4 +120,29 @@ pub enum JobResult {
 pub struct MessagePage {
     pub before: Option<MessageId>,
     pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMedia {
+    pub mime: String,
+    pub filename: String,
+    pub data: Vec<u8>,
+}
+
+/// A stored file; `id` is random and doubles as the access capability in its URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaInfo {
+    pub id: String,
+    pub mime: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size: u64,
+    pub created_at: Timestamp,
+}
+
+impl MediaInfo {
+    /// The path kefu serves the file at.
+    pub fn url(&self) -> String {
+        format!("/media/{}", self.id)
+    }
 }

@@ -14,6 +14,8 @@ pub trait ChannelStore: Send + Sync {
     async fn channel(&self, id: ChannelId) -> Result<Channel>;
     async fn channel_by_key(&self, key: &str) -> Result<Channel>;
     async fn channels(&self) -> Result<Vec<Channel>>;
+    /// Replaces a channel's editable fields (everything but id, kind and key).
+    async fn update_channel(&self, channel: &Channel) -> Result<Channel>;
 }
 
 #[async_trait]
@@ -48,6 +50,8 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<Conversation>;
     async fn customer(&self, id: CustomerId) -> Result<Customer>;
     async fn identity(&self, id: IdentityId) -> Result<Identity>;
+    /// Fills in profile fields the identity does not have yet (never overwrites).
+    async fn update_profile(&self, identity: IdentityId, profile: &Profile) -> Result<Identity>;
     /// The open conversation of a channel identity, if any.
     async fn open_conversation_of(
         &self,
@@ -72,8 +76,23 @@ pub trait MessageStore: Send + Sync {
     /// Writes an outbound message and its outbox job in one transaction.
     /// Returns the existing message if `dedupe_key` was used before in this conversation's channel.
     async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)>;
-    /// Records what the customer's side reported (e.g. a web visitor confirmed receipt).
-    async fn set_message_status(&self, id: MessageId, status: DeliveryStatus) -> Result<Message>;
+    /// Records an outbound message that already reached the platform (a passive reply in the
+    /// HTTP response), without an outbox job. A repeated `dedupe_key` returns the first one.
+    async fn record_sent(&self, new: NewOutbound) -> Result<(Message, bool)>;
+    /// How many messages of a conversation went (or are going) through a platform's send API
+    /// since `since`, not counting failures or passive replies: platforms cap these per
+    /// customer message.
+    async fn outbound_since(&self, conversation: ConversationId, since: Timestamp) -> Result<u32>;
+    /// Records what the customer's side reported (a web visitor confirmed receipt, a platform
+    /// said delivery failed and why).
+    async fn set_message_status(
+        &self,
+        id: MessageId,
+        status: DeliveryStatus,
+        error: Option<&str>,
+    ) -> Result<Message>;
+    /// The message a channel stored under `key` (a platform message id or idempotency key).
+    async fn message_by_key(&self, channel: ChannelId, key: &str) -> Result<Option<Message>>;
 }
 
 #[async_trait]
@@ -87,13 +106,64 @@ pub trait OutboxStore: Send + Sync {
     async fn next_due(&self) -> Result<Option<Timestamp>>;
 }
 
+/// State shared with the platforms that every node must agree on: access tokens (a second
+/// refresh would invalidate the first node's token) and pull cursors (微信客服 sync_msg).
+#[async_trait]
+pub trait PlatformStore: Send + Sync {
+    async fn token(&self, key: &str) -> Result<Option<(String, Timestamp)>>;
+    /// Takes the refresh lease for `key` unless another holder's lease is still running; on
+    /// success returns the token stored now (empty if none yet).
+    async fn lease_token(
+        &self,
+        key: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<(String, Timestamp)>>;
+    /// Stores a fresh token and releases the lease.
+    async fn save_token(&self, key: &str, token: &str, expires_at: Timestamp, now: Timestamp) -> Result<()>;
+    async fn release_token(&self, key: &str) -> Result<()>;
+    /// Takes the lease on a pull cursor; returns the cursor (empty at first) if taken.
+    async fn lease_cursor(
+        &self,
+        channel: ChannelId,
+        name: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<String>>;
+    /// Saves progress, keeping the lease.
+    async fn save_cursor(&self, channel: ChannelId, name: &str, cursor: &str, now: Timestamp) -> Result<()>;
+    async fn release_cursor(&self, channel: ChannelId, name: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    async fn put_media(&self, new: NewMedia, now: Timestamp) -> Result<MediaInfo>;
+    async fn media(&self, id: &str) -> Result<(MediaInfo, Vec<u8>)>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
-    ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync
+    ChannelStore
+    + AgentStore
+    + ConversationStore
+    + MessageStore
+    + OutboxStore
+    + PlatformStore
+    + MediaStore
+    + Send
+    + Sync
 {
 }
 
 impl<T> Store for T where
-    T: ChannelStore + AgentStore + ConversationStore + MessageStore + OutboxStore + Send + Sync
+    T: ChannelStore
+        + AgentStore
+        + ConversationStore
+        + MessageStore
+        + OutboxStore
+        + PlatformStore
+        + MediaStore
+        + Send
+        + Sync
 {
 }

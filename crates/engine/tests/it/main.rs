@@ -4,3 +4,4 @@ mod helpers;
 
 mod actions;
 mod outbox;
+mod tokens;

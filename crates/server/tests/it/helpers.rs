@@ -15,6 +15,7 @@ pub const T0: Timestamp = Timestamp(1_767_225_600_000);
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn kefu_store::Store>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -31,17 +32,33 @@ pub fn test_config(dir: &std::path::Path) -> Config {
 impl TestApp {
     /// kefu with the demo data set (agents agent1/agent2 "agent123", lead "lead123", admin "admin123").
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        TestApp::spawn_with(Arc::new(ManualClock::new(T0))).await
+    }
+
+    /// kefu plus the WeChat sandbox, sharing one clock, with the sandbox channels connected.
+    pub async fn spawn_with_sandbox() -> (TestApp, kefu_sim::SimHandle) {
         let clock = Arc::new(ManualClock::new(T0));
+        let mut cfg = kefu_sim::SimConfig::demo();
+        cfg.callback_timeout_ms = 10_000;
+        let sim = kefu_sim::start(cfg, clock.clone()).await.unwrap();
+        let app = TestApp::spawn_with(clock.clone()).await;
+        let store = app.store.clone();
+        kefu_server::seed::sandbox(store.as_ref(), clock.as_ref(), &sim, &app.url("")).await.unwrap();
+        (app, sim)
+    }
+
+    pub async fn spawn_with(clock: Arc<ManualClock>) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
         let app = App::build(test_config(dir.path()), clock.clone()).await.unwrap();
         kefu_server::seed::demo(app.state.store.as_ref(), clock.as_ref()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = app.state.store.clone();
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        TestApp { addr, clock, _dir: dir, _stop: stop }
+        TestApp { addr, clock, store, _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -6,3 +6,5 @@ mod auth;
 mod browser;
 mod security;
 mod webchat;
+mod wechat;
+mod wechat_hostile;

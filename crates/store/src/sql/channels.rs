@@ -66,6 +66,25 @@ impl ChannelStore for SqlStore {
         self.channel_from(&r)
     }
 
+    async fn update_channel(&self, ch: &Channel) -> Result<Channel> {
+        let sealed = self.cipher().seal(ch.secrets.to_string().as_bytes())?;
+        let n = self
+            .writer()
+            .exec(q!(
+                "UPDATE channels SET name = $1, enabled = $2, settings = $3, secrets = $4 WHERE id = $5",
+                &ch.name,
+                ch.enabled,
+                ch.settings.to_string(),
+                Some(sealed),
+                ch.id.0
+            ))
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.channel(ch.id).await
+    }
+
     async fn channels(&self) -> Result<Vec<Channel>> {
         let rows = self.reader().all(q!(select_channels!(" ORDER BY id"))).await?;
         rows.iter().map(|r| self.channel_from(r)).collect()

@@ -295,6 +295,20 @@ impl ConversationStore for SqlStore {
         rows::identity(&r)
     }
 
+    async fn update_profile(&self, identity: IdentityId, p: &Profile) -> Result<Identity> {
+        self.writer()
+            .exec(q!(
+                "UPDATE identities SET nickname = COALESCE(nickname, $1), union_id = COALESCE(union_id, $2), \
+                 phone = COALESCE(phone, $3) WHERE id = $4",
+                p.nickname.clone(),
+                p.union_id.clone(),
+                p.phone.clone(),
+                identity.0
+            ))
+            .await?;
+        self.identity(identity).await
+    }
+
     async fn open_conversation_of(
         &self,
         channel: ChannelId,

@@ -10,6 +10,59 @@ use super::rows::{self, conversation_cols, message_cols};
 use crate::model::{MessagePage, NewOutbound};
 use crate::{MessageStore, Result, StoreError};
 
+impl SqlStore {
+    /// Writes an outbound message; with `queue` it is pending with an outbox job, without it
+    /// the message already reached the platform (a passive reply) and is recorded as sent.
+    async fn write_outbound(&self, new: NewOutbound, queue: bool) -> Result<(Message, bool)> {
+        let mut tx = self.begin().await?;
+        let conv = rows::conversation(
+            &tx.conn()
+                .one(q!(
+                    concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
+                    new.conversation_id.0
+                ))
+                .await?,
+        )?;
+        if let Some(key) = &new.dedupe_key
+            && let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await?
+        {
+            return Ok((m, false));
+        }
+        let draft = Message {
+            id: MessageId(0),
+            conversation_id: conv.id,
+            channel_id: conv.channel_id,
+            direction: Direction::Outbound,
+            sender: new.sender,
+            content: new.content,
+            platform_msg_id: None,
+            status: if queue { DeliveryStatus::Pending } else { DeliveryStatus::Sent },
+            error: None,
+            created_at: new.created_at,
+        };
+        let message = insert_message(&mut tx.conn(), &draft, new.dedupe_key.as_deref())
+            .await?
+            .ok_or(StoreError::Concurrent)?;
+        if queue {
+            tx.conn()
+                .exec(q!(
+                    "INSERT INTO outbox (message_id, conversation_id, channel_id, state, attempts, next_attempt_at, \
+                     created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
+                    message.id.0,
+                    conv.id.0,
+                    conv.channel_id.0,
+                    new.created_at.0
+                ))
+                .await?;
+        }
+        tx.conn()
+            .exec(q!("UPDATE conversations SET updated_at = $1 WHERE id = $2", new.created_at.0, conv.id.0))
+            .await?;
+        tx.commit().await?;
+        Ok((message, true))
+    }
+}
+
 #[async_trait]
 impl MessageStore for SqlStore {
     async fn message(&self, id: MessageId) -> Result<Message> {
@@ -68,60 +121,48 @@ impl MessageStore for SqlStore {
     }
 
     async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)> {
-        let mut tx = self.begin().await?;
-        let conv = rows::conversation(
-            &tx.conn()
-                .one(q!(
-                    concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
-                    new.conversation_id.0
-                ))
-                .await?,
-        )?;
-        if let Some(key) = &new.dedupe_key
-            && let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await?
-        {
-            return Ok((m, false));
-        }
-        let draft = Message {
-            id: MessageId(0),
-            conversation_id: conv.id,
-            channel_id: conv.channel_id,
-            direction: Direction::Outbound,
-            sender: new.sender,
-            content: new.content,
-            platform_msg_id: None,
-            status: DeliveryStatus::Pending,
-            error: None,
-            created_at: new.created_at,
-        };
-        let message = insert_message(&mut tx.conn(), &draft, new.dedupe_key.as_deref())
-            .await?
-            .ok_or(StoreError::Concurrent)?;
-        tx.conn()
-            .exec(q!(
-                "INSERT INTO outbox (message_id, conversation_id, channel_id, state, attempts, next_attempt_at, \
-                 created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
-                message.id.0,
-                conv.id.0,
-                conv.channel_id.0,
-                new.created_at.0
-            ))
-            .await?;
-        tx.conn()
-            .exec(q!("UPDATE conversations SET updated_at = $1 WHERE id = $2", new.created_at.0, conv.id.0))
-            .await?;
-        tx.commit().await?;
-        Ok((message, true))
+        self.write_outbound(new, true).await
     }
 
-    async fn set_message_status(&self, id: MessageId, status: DeliveryStatus) -> Result<Message> {
+    async fn record_sent(&self, new: NewOutbound) -> Result<(Message, bool)> {
+        self.write_outbound(new, false).await
+    }
+
+    async fn outbound_since(&self, conversation: ConversationId, since: Timestamp) -> Result<u32> {
+        let r = self
+            .reader()
+            .one(q!(
+                "SELECT COUNT(*) AS n FROM outbox WHERE conversation_id = $1 AND created_at >= $2 \
+                 AND state <> 'dead'",
+                conversation.0,
+                since.0
+            ))
+            .await?;
+        Ok(u32::try_from(r.int("n")?).unwrap_or(u32::MAX))
+    }
+
+    async fn set_message_status(
+        &self,
+        id: MessageId,
+        status: DeliveryStatus,
+        error: Option<&str>,
+    ) -> Result<Message> {
         let n = self
             .writer()
-            .exec(q!("UPDATE messages SET status = $1 WHERE id = $2", status.as_str(), id.0))
+            .exec(q!(
+                "UPDATE messages SET status = $1, error = $2 WHERE id = $3",
+                status.as_str(),
+                error,
+                id.0
+            ))
             .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         self.message(id).await
+    }
+
+    async fn message_by_key(&self, channel: ChannelId, key: &str) -> Result<Option<Message>> {
+        message_by_key(&mut self.reader(), channel, key).await
     }
 }

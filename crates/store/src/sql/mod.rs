@@ -9,8 +9,10 @@ mod channels;
 mod conversation_list;
 mod conversations;
 pub(crate) mod exec;
+mod media;
 mod messages;
 mod outbox;
+mod platform;
 mod rows;
 
 use std::str::FromStr;

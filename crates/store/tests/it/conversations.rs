@@ -74,5 +74,14 @@ contract!(channel_secrets_round_trip_through_encryption, |s| {
         )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    let mut changed = again.clone();
+    changed.name = "新名字".into();
+    changed.enabled = false;
+    changed.secrets = serde_json::json!({"token": "rotated"});
+    let updated = s.update_channel(&changed).await?;
+    assert_eq!(
+        (updated.name.as_str(), updated.enabled, updated.secret("token")),
+        ("新名字", false, Some("rotated"))
+    );
     Ok(())
 });

@@ -7,3 +7,4 @@ mod agents;
 mod conversations;
 mod ingest;
 mod outbox;
+mod platform;

@@ -1,0 +1,3 @@
+//! Interoperability with independent implementations of the platforms' crypto.
+
+mod wechatpy;

@@ -1,0 +1,73 @@
+//! Image upload for agents, and serving stored media at unguessable URLs.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kefu_store::{MediaInfo, NewMedia, StoreError};
+
+use crate::auth::CurrentAgent;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Largest image an agent may upload; WeChat accepts up to 10 MB, most chat images are far smaller.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The image type from the file's own bytes; the declared Content-Type is not trusted.
+pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    match data {
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+#[derive(serde::Serialize)]
+pub struct Uploaded {
+    #[serde(flatten)]
+    info: MediaInfo,
+    /// Where the file is served; pass it as `image` when replying.
+    url: String,
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    _me: CurrentAgent,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Uploaded>> {
+    let mime = sniff_image(&body)
+        .ok_or_else(|| ApiError::BadRequest("only PNG, JPEG, GIF and WebP images are accepted".into()))?;
+    let ext = mime.trim_start_matches("image/");
+    let filename = headers
+        .get("x-filename")
+        .and_then(|v| v.to_str().ok())
+        .filter(|n| !n.is_empty() && n.len() <= 100 && !n.contains(['/', '\\']))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("image.{ext}"));
+    let new = NewMedia { mime: mime.into(), filename, data: body.to_vec() };
+    let info = state.store.put_media(new, state.clock.now()).await?;
+    Ok(Json(Uploaded { url: info.url(), info }))
+}
+
+pub async fn serve(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match state.store.media(&id).await {
+        Ok((info, data)) => (
+            [
+                (header::CONTENT_TYPE, info.mime),
+                (header::CACHE_CONTROL, "private, max-age=86400, immutable".into()),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".into()),
+            ],
+            data,
+        )
+            .into_response(),
+        Err(StoreError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

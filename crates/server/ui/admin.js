@@ -1,0 +1,86 @@
+// The administrator's channel page: channels with masked secrets, creation, connectivity test.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function secretsText(secrets) {
+  return Object.entries(secrets).map(([k, v]) => `${k}: ${v}`).join("\n");
+}
+
+async function runTest(ch) {
+  const recipient = prompt(t("admin.recipient"));
+  if (!recipient) return;
+  const box = $("#test-report");
+  box.hidden = false;
+  box.replaceChildren(el("p", "muted", "…"));
+  try {
+    const r = await api("POST", `/admin/channels/${ch.id}/test`, { recipient });
+    const ul = el("ul");
+    for (const s of r.steps) ul.append(el("li", s.ok ? "ok" : "fail", `${s.name}：${s.detail}`));
+    box.replaceChildren(el("strong", null, `${ch.name} · ${r.ok ? t("admin.report_ok") : t("admin.report_failed")}`), ul);
+  } catch (err) {
+    box.replaceChildren(el("p", "error", err.message));
+  }
+}
+
+function row(ch) {
+  const tr = el("tr");
+  tr.dataset.id = ch.id;
+  const state = ch.enabled ? t("admin.enabled") : t("admin.disabled");
+  const cb = el("td");
+  if (ch.callback_url) cb.append(el("code", null, ch.callback_url));
+  const actions = el("td");
+  if (ch.kind !== "webchat") {
+    const b = el("button", "secondary test-channel", t("admin.test"));
+    b.type = "button";
+    b.onclick = () => runTest(ch);
+    actions.append(b);
+  }
+  const secrets = el("td");
+  secrets.append(el("pre", null, secretsText(ch.secrets)));
+  tr.append(el("td", null, `${ch.name}（${state}）`), el("td", null, ch.kind), el("td", null, ch.key), cb, secrets, actions);
+  return tr;
+}
+
+export async function loadChannels() {
+  const list = await api("GET", "/admin/channels");
+  $("#channel-rows").replaceChildren(...list.map(row));
+}
+
+async function create(e) {
+  e.preventDefault();
+  const f = e.target;
+  $("#channel-error").textContent = "";
+  try {
+    await api("POST", "/admin/channels", {
+      kind: f.kind.value,
+      key: f.key.value,
+      name: f.name.value,
+      settings: JSON.parse(f.settings.value || "{}"),
+      secrets: JSON.parse(f.secrets.value || "{}"),
+    });
+    f.reset();
+    await loadChannels();
+  } catch (err) {
+    $("#channel-error").textContent = err.message;
+  }
+}
+
+export function setupAdmin(isAdmin, showPane) {
+  for (const x of document.querySelectorAll(".admin-only")) x.hidden = !isAdmin;
+  if (!isAdmin) return;
+  $("#open-admin").onclick = async () => {
+    showPane(true);
+    await loadChannels();
+  };
+  $("#close-admin").onclick = () => showPane(false);
+  $("#channel-form").onsubmit = create;
+}

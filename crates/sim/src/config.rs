@@ -1,0 +1,182 @@
+//! What the simulated platform knows up front: the accounts kefu is configured against,
+//! their secrets and callback URLs, and a few users with preset identities.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimConfig {
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+    #[serde(default)]
+    pub oa: Vec<OaAccount>,
+    #[serde(default)]
+    pub wecom: Vec<WecomCorp>,
+    /// How long one callback attempt may take before the platform gives up on it.
+    #[serde(default = "default_timeout")]
+    pub callback_timeout_ms: u64,
+    /// Attempts in total, first one included (WeChat makes three).
+    #[serde(default = "default_attempts")]
+    pub callback_attempts: u32,
+    #[serde(default)]
+    pub users: Vec<SimUser>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            bind: default_bind(),
+            oa: Vec::new(),
+            wecom: Vec::new(),
+            callback_timeout_ms: default_timeout(),
+            callback_attempts: default_attempts(),
+            users: Vec::new(),
+        }
+    }
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn default_timeout() -> u64 {
+    5000
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+
+/// How the OA console's "消息加解密方式" is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OaMode {
+    /// 明文模式
+    Plain,
+    /// 兼容模式
+    Compatible,
+    /// 安全模式
+    #[default]
+    Safe,
+}
+
+/// One 公众号.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OaAccount {
+    pub app_id: String,
+    pub app_secret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+    /// The `gh_…` id that appears as ToUserName.
+    pub original_id: String,
+    #[serde(default)]
+    pub mode: OaMode,
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+/// One WeCom corporation with its self-built app and/or its 微信客服 setup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WecomCorp {
+    pub corp_id: String,
+    #[serde(default)]
+    pub app: Option<WecomApp>,
+    #[serde(default)]
+    pub kf: Option<KfConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WecomApp {
+    pub agent_id: i64,
+    pub secret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KfConfig {
+    pub secret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// The customer-service accounts (`wk…`) of this corporation.
+    #[serde(default)]
+    pub open_kfids: Vec<String>,
+}
+
+/// A person known in advance; anyone else who writes is created on the fly without a unionid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimUser {
+    pub id: String,
+    #[serde(default)]
+    pub unionid: Option<String>,
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+impl SimConfig {
+    pub fn oa(&self, app_id: &str) -> Option<&OaAccount> {
+        self.oa.iter().find(|a| a.app_id == app_id)
+    }
+
+    pub fn corp(&self, corp_id: &str) -> Option<&WecomCorp> {
+        self.wecom.iter().find(|c| c.corp_id == corp_id)
+    }
+
+    /// The corporation that owns a customer-service account.
+    pub fn kf_owner(&self, open_kfid: &str) -> Option<(&WecomCorp, &KfConfig)> {
+        self.wecom.iter().find_map(|c| {
+            let kf = c.kf.as_ref()?;
+            kf.open_kfids.iter().any(|k| k == open_kfid).then_some((c, kf))
+        })
+    }
+
+    pub fn user(&self, id: &str) -> Option<&SimUser> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// A ready-made set of accounts for the offline demo and quick experiments.
+    pub fn demo() -> Self {
+        SimConfig {
+            oa: vec![OaAccount {
+                app_id: "wxdemo0000000001".into(),
+                app_secret: "demo-oa-secret".into(),
+                token: "demotoken".into(),
+                encoding_aes_key: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".into(),
+                original_id: "gh_demo00000001".into(),
+                mode: OaMode::Safe,
+                callback_url: None,
+            }],
+            wecom: vec![WecomCorp {
+                corp_id: "wwdemo0000000001".into(),
+                app: Some(WecomApp {
+                    agent_id: 1000002,
+                    secret: "demo-app-secret".into(),
+                    token: "demoapptoken".into(),
+                    encoding_aes_key: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C".into(),
+                    callback_url: None,
+                }),
+                kf: Some(KfConfig {
+                    secret: "demo-kf-secret".into(),
+                    token: "demokftoken".into(),
+                    encoding_aes_key: "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt".into(),
+                    callback_url: None,
+                    open_kfids: vec!["wkdemo0000000001".into()],
+                }),
+            }],
+            users: vec![
+                SimUser {
+                    id: "o_demo_xiaoming".into(),
+                    unionid: Some("u_demo_xiaoming".into()),
+                    nickname: Some("小明".into()),
+                },
+                SimUser { id: "wm_demo_xiaohong".into(), unionid: None, nickname: Some("小红".into()) },
+                SimUser { id: "zhangsan".into(), unionid: None, nickname: Some("张三".into()) },
+            ],
+            ..SimConfig::default()
+        }
+    }
+}

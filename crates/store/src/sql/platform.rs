@@ -1,0 +1,109 @@
+//! Access tokens and pull cursors, each guarded by a lease row so only one node refreshes or
+//! pulls at a time, without holding a connection (or SQLite's write lock) while it waits on HTTP.
+
+use async_trait::async_trait;
+use kefu_domain::{ChannelId, Timestamp};
+
+use super::SqlStore;
+use super::exec::q;
+use crate::{PlatformStore, Result};
+
+#[async_trait]
+impl PlatformStore for SqlStore {
+    async fn token(&self, key: &str) -> Result<Option<(String, Timestamp)>> {
+        let r = self
+            .reader()
+            .opt(q!("SELECT token, expires_at FROM platform_tokens WHERE key = $1", key))
+            .await?;
+        r.map(|r| Ok((r.text("token")?, Timestamp(r.int("expires_at")?)))).transpose()
+    }
+
+    async fn lease_token(
+        &self,
+        key: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<(String, Timestamp)>> {
+        let r = self
+            .writer()
+            .opt(q!(
+                "INSERT INTO platform_tokens (key, token, expires_at, locked_until, updated_at) \
+                 VALUES ($1, '', 0, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET locked_until = $2 \
+                 WHERE platform_tokens.locked_until IS NULL OR platform_tokens.locked_until <= $3 \
+                 RETURNING token, expires_at",
+                key,
+                until.0,
+                now.0
+            ))
+            .await?;
+        r.map(|r| Ok((r.text("token")?, Timestamp(r.int("expires_at")?)))).transpose()
+    }
+
+    async fn save_token(&self, key: &str, token: &str, expires_at: Timestamp, now: Timestamp) -> Result<()> {
+        self.writer()
+            .exec(q!(
+                "UPDATE platform_tokens SET token = $2, expires_at = $3, locked_until = NULL, updated_at = $4 \
+                 WHERE key = $1",
+                key,
+                token,
+                expires_at.0,
+                now.0
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn release_token(&self, key: &str) -> Result<()> {
+        self.writer().exec(q!("UPDATE platform_tokens SET locked_until = NULL WHERE key = $1", key)).await?;
+        Ok(())
+    }
+
+    async fn lease_cursor(
+        &self,
+        channel: ChannelId,
+        name: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<String>> {
+        let r = self
+            .writer()
+            .opt(q!(
+                "INSERT INTO channel_cursors (channel_id, name, cursor, locked_until, updated_at) \
+                 VALUES ($1, $2, '', $3, $4) \
+                 ON CONFLICT (channel_id, name) DO UPDATE SET locked_until = $3 \
+                 WHERE channel_cursors.locked_until IS NULL OR channel_cursors.locked_until <= $4 \
+                 RETURNING cursor",
+                channel.0,
+                name,
+                until.0,
+                now.0
+            ))
+            .await?;
+        r.map(|r| r.text("cursor")).transpose()
+    }
+
+    async fn save_cursor(&self, channel: ChannelId, name: &str, cursor: &str, now: Timestamp) -> Result<()> {
+        self.writer()
+            .exec(q!(
+                "UPDATE channel_cursors SET cursor = $3, updated_at = $4 WHERE channel_id = $1 AND name = $2",
+                channel.0,
+                name,
+                cursor,
+                now.0
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn release_cursor(&self, channel: ChannelId, name: &str) -> Result<()> {
+        self.writer()
+            .exec(q!(
+                "UPDATE channel_cursors SET locked_until = NULL WHERE channel_id = $1 AND name = $2",
+                channel.0,
+                name
+            ))
+            .await?;
+        Ok(())
+    }
+}
