@@ -14,4 +14,4 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
 pub use customer::{Customer, Identity, Profile};
 pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};
-pub use message::{Content, DeliveryStatus, Direction, Message, Sender};
+pub use message::{Choice, Content, DeliveryStatus, Direction, Message, Sender};

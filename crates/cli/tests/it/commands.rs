@@ -53,3 +53,45 @@ async fn a_bad_config_file_fails_with_a_message_naming_the_problem() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bind"), "{err}");
 }
+
+fn kefu(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kefu")).args(args).env("KEFU_LOG", "warn").output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_plays_a_wechat_user_from_the_shell_and_tests_the_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = start(&["demo"], &data).await;
+    let sim = demo
+        .banner
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("WeChat sandbox, play a WeChat user (微信沙箱): "))
+        .expect("sandbox line")
+        .trim_end_matches("/sim/")
+        .to_owned();
+    let page = reqwest::get(format!("{sim}/sim/")).await.unwrap();
+    assert_eq!(page.status(), 200);
+
+    let out = kefu(&["sim", "say", "--sim", &sim, "event:subscribe"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["ok"], true, "{d}");
+    assert!(d["passive_reply"]["content"]["content"].as_str().unwrap().contains("感谢关注"));
+    let out = kefu(&["sim", "say", "--sim", &sim, "你好，我想问下发票怎么开 🧾"]);
+    assert!(out.status.success());
+
+    let pw = demo.password_of("agent1").unwrap();
+    let (http, _) = demo.login("agent1", &pw).await;
+    let convs: Vec<Value> = http.get(format!("{}/api/conversations", demo.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(convs[0]["channel_kind"], "wechat_oa");
+    assert_eq!(convs[0]["last_message"], "你好，我想问下发票怎么开 🧾");
+
+    let out = kefu(&["channel", "test", "--data-dir", data.to_str().unwrap(), "--key", "wechat", "--to", "o_demo_xiaoming"]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("逐字节一致"), "{printed}");
+    let inbox = kefu(&["sim", "inbox", "--sim", &sim]);
+    assert!(String::from_utf8_lossy(&inbox.stdout).contains("😀🎉"));
+    demo.kill_9().await;
+}

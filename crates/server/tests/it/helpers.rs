@@ -16,6 +16,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn kefu_store::Store>,
+    pub engine: Arc<kefu_engine::Engine>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -55,10 +56,11 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let store = app.state.store.clone();
+        let engine = app.state.engine.clone();
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        TestApp { addr, clock, store, _dir: dir, _stop: stop }
+        TestApp { addr, clock, store, engine, _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {

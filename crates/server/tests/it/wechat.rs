@@ -250,3 +250,36 @@ async fn the_connectivity_test_proves_text_image_and_emoji_arrive_intact() {
         403
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_go_out_as_a_clickable_menu_and_links_as_a_news_card() {
+    use kefu_domain::{Choice, Content, ConversationId, Sender};
+    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    let agent = app.agent("agent1", "agent123").await;
+    let mut feed = agent.feed(app.addr).await;
+    let conv = ConversationId(user_writes(&sim, &mut feed, "怎么开发票").await);
+    let menu = Content::Menu {
+        head: "猜你想问：".into(),
+        choices: vec![
+            Choice { id: "B020".into(), text: "电子发票怎么开？".into() },
+            Choice { id: "B021".into(), text: "发票抬头能改吗？".into() },
+        ],
+        tail: Some("点击问题即可".into()),
+    };
+    app.engine.send_as(conv, Sender::Bot, menu).await.unwrap();
+    let link = Content::Link {
+        title: "开票指南".into(),
+        description: Some("三步开具电子发票".into()),
+        url: "https://example.com/invoice".into(),
+        pic_url: None,
+    };
+    app.engine.send_as(conv, Sender::Bot, link).await.unwrap();
+    for _ in 0..2 {
+        feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
+    }
+    let got = sim.inbox(USER);
+    assert_eq!(got[0].msgtype, "msgmenu");
+    assert_eq!(got[0].content["list"][1], json!({"id": "B021", "content": "发票抬头能改吗？"}));
+    assert_eq!(got[1].msgtype, "news");
+    assert_eq!(got[1].content["articles"][0]["title"], "开票指南");
+}
