@@ -1,5 +1,6 @@
 //! The `kefu` binary: a thin layer that reads flags and configuration and starts the server.
 
+mod kb;
 mod run;
 mod tools;
 
@@ -27,6 +28,9 @@ enum Command {
     /// Channel tools.
     #[command(subcommand)]
     Channel(tools::ChannelCmd),
+    /// Knowledge-base tools: evaluation of the bot.
+    #[command(subcommand)]
+    Kb(kb::KbCmd),
     /// Play a WeChat user against a running sandbox (started by `kefu demo`).
     #[command(subcommand)]
     Sim(tools::SimCmd),
@@ -81,5 +85,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(c) => run::migrate(c.load()?).await,
         Command::Channel(cmd) => tools::channel(cmd).await,
         Command::Sim(cmd) => tools::sim(cmd).await,
+        Command::Kb(cmd) => kb::run(cmd),
     }
 }

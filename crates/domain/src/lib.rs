@@ -5,6 +5,7 @@ pub mod channel;
 pub mod clock;
 pub mod conversation;
 pub mod customer;
+pub mod faq;
 pub mod ids;
 pub mod message;
 
@@ -13,5 +14,6 @@ pub use channel::{Channel, ChannelKind};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
 pub use customer::{Customer, Identity, Profile};
+pub use faq::FaqEntry;
 pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};
 pub use message::{Choice, Content, DeliveryStatus, Direction, Message, Sender};

@@ -55,7 +55,11 @@ async fn a_bad_config_file_fails_with_a_message_naming_the_problem() {
 }
 
 fn kefu(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kefu")).args(args).env("KEFU_LOG", "warn").output().unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(args)
+        .env("KEFU_LOG", "warn")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,11 +87,21 @@ async fn a_newcomer_plays_a_wechat_user_from_the_shell_and_tests_the_channel() {
 
     let pw = demo.password_of("agent1").unwrap();
     let (http, _) = demo.login("agent1", &pw).await;
-    let convs: Vec<Value> = http.get(format!("{}/api/conversations", demo.base)).send().await.unwrap().json().await.unwrap();
+    let convs: Vec<Value> =
+        http.get(format!("{}/api/conversations", demo.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(convs[0]["channel_kind"], "wechat_oa");
     assert_eq!(convs[0]["last_message"], "你好，我想问下发票怎么开 🧾");
 
-    let out = kefu(&["channel", "test", "--data-dir", data.to_str().unwrap(), "--key", "wechat", "--to", "o_demo_xiaoming"]);
+    let out = kefu(&[
+        "channel",
+        "test",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--key",
+        "wechat",
+        "--to",
+        "o_demo_xiaoming",
+    ]);
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{printed}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(printed.contains("逐字节一致"), "{printed}");
