@@ -7,10 +7,11 @@
 //! - negatives: each question is asked with its whole entry held out, so whatever wins is
 //!   wrong — these are hard negatives that share topic words, like real out-of-scope
 //!   questions do.
+//!
 //! A logistic regression over five features (top score, margin to the runner-up, how much of
 //! the query and of the matched question overlap, and how many of the query's words the entry
-//! has) is fitted to these outcomes with equal
-//! class weight. `kefu kb eval` reports how well this holds on real, labelled questions.
+//! has) is fitted to these outcomes with equal class weight. `kefu kb eval` reports how well
+//! this holds on real, labelled questions.
 
 use std::collections::HashMap;
 
@@ -137,10 +138,11 @@ fn solve(mut a: [[f64; DIM]; DIM], mut b: [f64; DIM]) -> [f64; DIM] {
         a.swap(col, pivot);
         b.swap(col, pivot);
         let d = if a[col][col].abs() < 1e-12 { 1e-12 } else { a[col][col] };
+        let pivot_row = a[col];
         for row in col + 1..DIM {
             let f = a[row][col] / d;
-            for k in col..DIM {
-                a[row][k] -= f * a[col][k];
+            for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }

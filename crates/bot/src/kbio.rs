@@ -109,7 +109,7 @@ fn from_rows(rows: Vec<Vec<String>>) -> Rows {
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cells = header.iter().cloned().zip(row.into_iter()).collect();
+        let cells = header.iter().cloned().zip(row).collect();
         match entry_of(&cells) {
             Ok(e) => out.entries.push((i + 2, e)),
             Err(message) => out.errors.push(RowError { row: i + 2, message }),

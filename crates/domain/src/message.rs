@@ -10,6 +10,8 @@ use std::str::FromStr;
 pub enum Direction {
     Inbound,
     Outbound,
+    /// A note for agents (hand-off summary, transfer note); never sent to the customer.
+    Internal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use kefu_domain::*;
 use kefu_store::{Inbound, IngestOutcome, NewOutbound, Store, StoreError};
 use tokio::sync::Notify;
 
+use crate::bot::{Bot, BotConfig};
 use crate::bus::{Bus, BusError, Event, Subject};
 
 /// The send path of each channel kind.
@@ -58,15 +59,27 @@ impl From<StoreError> for EngineError {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 pub struct Engine {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     outbox_wake: Arc<Notify>,
+    pub(crate) bot: Arc<Bot>,
 }
 
 impl Engine {
+    /// An engine without a bot: every conversation starts in the queue.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
-        Engine { store, bus, clock, outbox_wake: Arc::new(Notify::new()) }
+        let bot = Arc::new(Bot::new(BotConfig { enabled: false, ..Default::default() }));
+        Engine { store, bus, clock, outbox_wake: Arc::new(Notify::new()), bot }
+    }
+
+    pub fn with_bot(mut self, bot: Arc<Bot>) -> Self {
+        self.bot = bot;
+        self
+    }
+
+    pub fn bot(&self) -> &Arc<Bot> {
+        &self.bot
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -93,15 +106,19 @@ impl Engine {
 
     /// Publishes after a commit. A lost event only delays a screen update (clients reload on
     /// reconnect), so a bus failure is logged, never turned into a failed request.
-    async fn publish(&self, subject: Subject, event: Event) {
+    pub(crate) async fn publish(&self, subject: Subject, event: Event) {
         if let Err(e) = self.bus.publish(subject, event).await {
             tracing::warn!(error = %e, "event not published");
         }
     }
 
     /// Takes one customer message: once this returns `Ok`, the message is durable and may be
-    /// acknowledged to the platform.
-    pub async fn receive(&self, inbound: Inbound) -> Result<IngestOutcome> {
+    /// acknowledged to the platform. A new conversation starts with the bot when the bot serves
+    /// the channel, otherwise in the queue (whatever `initial_state` the caller set).
+    pub async fn receive(&self, mut inbound: Inbound) -> Result<IngestOutcome> {
+        let channel = self.store.channel(inbound.channel_id).await?;
+        inbound.initial_state =
+            if self.bot.serves(&channel) { ConversationState::Bot } else { ConversationState::Queued };
         let outcome = self.store.ingest(inbound).await?;
         if let IngestOutcome::Accepted(a) = &outcome {
             let subject = Subject::conversation(a.conversation.id);
@@ -239,17 +256,6 @@ impl Engine {
     /// The passive reply already given to `inbound`, for answering a platform retry.
     pub async fn passive_reply_to(&self, inbound: &Message) -> Result<Option<Message>> {
         Ok(self.store.message_by_key(inbound.channel_id, &passive_key(inbound)).await?)
-    }
-
-    /// What kefu answers at once, inside the platform's time limit: the channel's welcome
-    /// message when a customer follows the account or opens the chat.
-    pub async fn quick_reply(&self, inbound: &Message) -> Result<Option<Content>> {
-        let Content::Event { event, .. } = &inbound.content else { return Ok(None) };
-        if !matches!(event.as_str(), "subscribe" | "enter_session" | "enter_agent") {
-            return Ok(None);
-        }
-        let channel = self.store.channel(inbound.channel_id).await?;
-        Ok(channel.setting("welcome").filter(|w| !w.is_empty()).map(Content::text))
     }
 
     pub async fn close(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {

@@ -1,10 +1,13 @@
 //! kefu's logic layer: ingest, conversation actions, the event bus and the durable outbox.
 
+pub mod bot;
 pub mod bus;
 pub mod connectivity;
 pub mod engine;
+mod knowledge;
 pub mod outbox;
 pub mod platforms;
+mod turns;
 pub mod webchat;
 pub mod wechat;
 

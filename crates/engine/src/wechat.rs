@@ -101,10 +101,16 @@ async fn kf_item(
     creds: &Credentials,
     item: KfItem,
 ) -> Result<usize> {
-    let kfid = channel.setting("open_kfid").unwrap_or_default();
     let (inbound, welcome_code) = match item {
         KfItem::Customer { msgid, external_userid, content, .. } => {
-            (kf_inbound(engine, channel, external_userid, msgid, content), None)
+            let IngestOutcome::Accepted(a) =
+                engine.receive(kf_inbound(engine, channel, external_userid, msgid, content)).await?
+            else {
+                return Ok(0);
+            };
+            kf_new_session(engine, p, channel, creds, &a).await;
+            engine.respond(&a, false).await?;
+            return Ok(1);
         }
         KfItem::EnterSession { external_userid, welcome_code, send_time } => {
             let key = format!("enter:{external_userid}:{send_time}");
@@ -121,12 +127,8 @@ async fn kf_item(
         }
     };
     let IngestOutcome::Accepted(a) = engine.receive(inbound).await? else { return Ok(0) };
-    if a.new_conversation {
-        if let Err(e) = kf(p, creds).trans_state(kfid, &a.identity.external_id, STATE_API).await {
-            tracing::warn!(error = %e, "微信客服 session state not moved to API reception");
-        }
-        enrich(engine, p, channel, &a.identity).await;
-    }
+    kf_new_session(engine, p, channel, creds, &a).await;
+    // Without a welcome_code WeChat already greeted the customer (natively or within 48 h).
     if let (Some(code), Some(welcome)) = (welcome_code, engine.quick_reply(&a.message).await?)
         && let Content::Text { text } = &welcome
     {
@@ -134,6 +136,24 @@ async fn kf_item(
         engine.record_passive(&a.message, Sender::System, welcome).await?;
     }
     Ok(1)
+}
+
+/// A new conversation: serve it through the API (so send_msg works) and learn the UnionID.
+async fn kf_new_session(
+    engine: &Engine,
+    p: &Platforms,
+    channel: &Channel,
+    creds: &Credentials,
+    a: &kefu_store::Accepted,
+) {
+    if !a.new_conversation {
+        return;
+    }
+    let kfid = channel.setting("open_kfid").unwrap_or_default();
+    if let Err(e) = kf(p, creds).trans_state(kfid, &a.identity.external_id, STATE_API).await {
+        tracing::warn!(error = %e, "微信客服 session state not moved to API reception");
+    }
+    enrich(engine, p, channel, &a.identity).await;
 }
 
 /// Our 微信客服 msgids are `kefu<message id>`; a failure report marks that message failed.

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use kefu_channels::wechat::outbound::WechatSender;
 use kefu_domain::{ChannelKind, Clock};
+use kefu_engine::bot::Bot;
 use kefu_engine::platforms::Platforms;
 use kefu_engine::webchat::WebchatOutbound;
 use kefu_engine::{Bus, Engine, InProcBus, OutboxWorker, RetryPolicy, Senders};
@@ -26,7 +27,7 @@ use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, api, callbacks, media, ui, webchat, ws_agent};
+use crate::{admin, api, callbacks, kb, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -66,7 +67,9 @@ impl App {
         store.migrate().await.context("migrating the database")?;
         let dyn_store: Arc<dyn Store> = store.clone();
         let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
-        let engine = Arc::new(Engine::new(dyn_store.clone(), bus.clone(), clock.clone()));
+        let bot = Arc::new(Bot::new(config.bot.clone()));
+        bot.refresh(dyn_store.as_ref()).await.context("loading the knowledge base")?;
+        let engine = Arc::new(Engine::new(dyn_store.clone(), bus.clone(), clock.clone()).with_bot(bot));
         let platforms = Platforms::new(dyn_store.clone(), clock.clone());
         let wechat: Arc<WechatSender> = Arc::new(WechatSender::new(
             platforms.wx.clone(),
@@ -116,7 +119,8 @@ impl App {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.clone().run(stop_rx.clone()));
-        tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx));
+        tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
+        tokio::spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx));
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
@@ -138,6 +142,15 @@ fn api_router() -> Router<AppState> {
         .route("/conversations/{id}/close", post(api::close))
         .route("/ws", get(ws_agent::agent_ws))
         .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
+        .route("/kb/entries", get(kb::list).post(kb::save))
+        .route("/kb/entries/{id}", put(kb::update).delete(kb::delete))
+        .route("/kb/import", post(kb::import).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)))
+        .route("/kb/export", get(kb::export))
+        .route("/kb/try", post(kb::try_it))
+        .route("/kb/mine", post(kb::mine).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)))
+        .route("/kb/candidates", get(kb::candidates))
+        .route("/kb/candidates/{id}/accept", post(kb::accept))
+        .route("/kb/candidates/{id}/reject", post(kb::reject))
         .route("/admin/channels", get(admin::list).post(admin::create))
         .route("/admin/channels/{id}", put(admin::update))
         .route("/admin/channels/{id}/test", post(admin::test))
@@ -171,7 +184,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api_router())
         .layer(DefaultBodyLimit::max(limit))
         // A hard ceiling for every endpoint; the per-route DefaultBodyLimit is the real limit.
-        .layer(RequestBodyLimitLayer::new(limit.max(media::MAX_IMAGE_BYTES)))
+        .layer(RequestBodyLimitLayer::new(limit.max(kb::MAX_IMPORT_BYTES)))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -142,7 +142,7 @@ async fn wechat_message_inner(
         match state.engine.receive(inbound_of(&channel, msg.clone(), now)).await.map_err(unavailable)? {
             IngestOutcome::Accepted(a) => {
                 after_accept(state, &channel, &a);
-                quick_passive(state, &a.message).await
+                quick_passive(state, &a).await
             }
             IngestOutcome::Duplicate(m) => {
                 state.engine.passive_reply_to(&m).await.ok().flatten().map(|r| r.content)
@@ -165,12 +165,11 @@ fn seal(cb: &OaCallback, opened: &Opened, xml: &str, now: Timestamp, nonce: &str
     cb.seal(opened, xml, now, nonce)
 }
 
-/// The answer that fits in this HTTP response, recorded before it is returned.
-async fn quick_passive(state: &AppState, inbound: &Message) -> Option<Content> {
-    let answer =
-        tokio::time::timeout(PASSIVE_BUDGET, state.engine.quick_reply(inbound)).await.ok()?.ok()??;
-    state.engine.record_passive(inbound, Sender::System, answer.clone()).await.ok()?;
-    Some(answer)
+/// The reply that fits in this HTTP response (recorded before it is returned); the rest goes
+/// through the send API. If the budget runs out, WeChat retries and the retry finds the
+/// recorded reply.
+async fn quick_passive(state: &AppState, accepted: &Accepted) -> Option<Content> {
+    tokio::time::timeout(PASSIVE_BUDGET, state.engine.respond(accepted, true)).await.ok()?.ok()?
 }
 
 pub async fn wecom_verify(
@@ -228,9 +227,12 @@ async fn wecom_message_inner(
                 state.engine.receive(inbound_of(&channel, m, now)).await.map_err(unavailable)?
             {
                 after_accept(state, &channel, &a);
-                if let Ok(Some(welcome)) = state.engine.quick_reply(&a.message).await {
-                    let _ = state.engine.send_as(a.conversation.id, Sender::System, welcome).await;
-                }
+                let s = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = s.engine.respond(&a, false).await {
+                        tracing::warn!(error = %e, "no reply to a WeCom message");
+                    }
+                });
             }
         }
     }

@@ -30,6 +30,9 @@ pub struct Config {
     pub session_ttl_minutes: u64,
     /// Log filter, in `tracing` syntax.
     pub log: String,
+    /// The FAQ bot: thresholds and the wording of its own replies.
+    #[serde(default)]
+    pub bot: kefu_engine::bot::BotConfig,
 }
 
 impl Config {

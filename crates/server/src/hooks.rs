@@ -31,3 +31,17 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Other nodes may edit the knowledge base; look for a new version now and then.
+pub async fn refresh_knowledge(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+                if let Err(e) = state.engine.bot().refresh(state.store.as_ref()).await {
+                    tracing::warn!(error = %e, "knowledge base not refreshed");
+                }
+            }
+        }
+    }
+}

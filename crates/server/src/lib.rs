@@ -8,6 +8,7 @@ pub mod callbacks;
 pub mod config;
 pub mod error;
 pub mod hooks;
+pub mod kb;
 pub mod media;
 pub mod seed;
 pub mod state;

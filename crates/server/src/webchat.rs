@@ -139,7 +139,15 @@ async fn accept_text(
     };
     match state.engine.receive(inbound).await {
         Ok(IngestOutcome::Accepted(a)) => {
-            ServerFrame::Ack { client_id, message: VisitorMessage::from(&a.message) }
+            let message = VisitorMessage::from(&a.message);
+            let s = state.clone();
+            // The bot's reply travels like an agent's (outbox → the visitor's subject), after the ack.
+            tokio::spawn(async move {
+                if let Err(e) = s.engine.respond(&a, false).await {
+                    tracing::warn!(error = %e, "no reply to a visitor message");
+                }
+            });
+            ServerFrame::Ack { client_id, message }
         }
         Ok(IngestOutcome::Duplicate(m)) => ServerFrame::Ack { client_id, message: VisitorMessage::from(&m) },
         Err(e) => {

@@ -146,3 +146,26 @@ impl MediaInfo {
         format!("/media/{}", self.id)
     }
 }
+
+/// A proposed FAQ entry from mining, waiting for an administrator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaqCandidate {
+    pub id: i64,
+    pub question: String,
+    pub similar: Vec<String>,
+    pub answer: String,
+    pub support: i64,
+    pub conversations: Vec<String>,
+    /// pending, accepted or rejected.
+    pub status: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCandidate {
+    pub question: String,
+    pub similar: Vec<String>,
+    pub answer: String,
+    pub support: i64,
+    pub conversations: Vec<String>,
+}

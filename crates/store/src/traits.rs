@@ -5,7 +5,8 @@ use crate::model::*;
 use async_trait::async_trait;
 use kefu_domain::{
     Agent, AgentId, AgentStatus, Channel, ChannelId, Conversation, ConversationEvent, ConversationId,
-    Customer, CustomerId, DeliveryStatus, Identity, IdentityId, Message, MessageId, SkillGroup, Timestamp,
+    Customer, CustomerId, DeliveryStatus, FaqEntry, Identity, IdentityId, Message, MessageId, Sender,
+    SkillGroup, Timestamp,
 };
 
 #[async_trait]
@@ -52,6 +53,9 @@ pub trait ConversationStore: Send + Sync {
     async fn identity(&self, id: IdentityId) -> Result<Identity>;
     /// Fills in profile fields the identity does not have yet (never overwrites).
     async fn update_profile(&self, identity: IdentityId, profile: &Profile) -> Result<Identity>;
+    /// The bot's memory of a conversation (opaque JSON), if it has any.
+    async fn bot_state(&self, id: ConversationId) -> Result<Option<String>>;
+    async fn set_bot_state(&self, id: ConversationId, state: &str) -> Result<()>;
     /// The open conversation of a channel identity, if any.
     async fn open_conversation_of(
         &self,
@@ -65,8 +69,8 @@ pub trait MessageStore: Send + Sync {
     async fn message(&self, id: MessageId) -> Result<Message>;
     /// Newest last; `page.before` pages backwards through history.
     async fn messages(&self, conversation: ConversationId, page: MessagePage) -> Result<Vec<Message>>;
-    /// The newest messages of every conversation of one channel identity, oldest first: what a
-    /// returning web visitor sees.
+    /// The newest customer-visible messages (no internal notes) of every conversation of one
+    /// channel identity, oldest first: what a returning web visitor sees.
     async fn identity_messages(
         &self,
         channel: ChannelId,
@@ -90,6 +94,14 @@ pub trait MessageStore: Send + Sync {
         id: MessageId,
         status: DeliveryStatus,
         error: Option<&str>,
+    ) -> Result<Message>;
+    /// An internal note on a conversation: shown to agents, never sent to the customer.
+    async fn record_note(
+        &self,
+        conversation: ConversationId,
+        sender: Sender,
+        text: &str,
+        now: Timestamp,
     ) -> Result<Message>;
     /// The message a channel stored under `key` (a platform message id or idempotency key).
     async fn message_by_key(&self, channel: ChannelId, key: &str) -> Result<Option<Message>>;
@@ -141,6 +153,21 @@ pub trait MediaStore: Send + Sync {
     async fn media(&self, id: &str) -> Result<(MediaInfo, Vec<u8>)>;
 }
 
+#[async_trait]
+pub trait KbStore: Send + Sync {
+    async fn faq_entries(&self) -> Result<Vec<FaqEntry>>;
+    async fn faq_entry(&self, id: &str) -> Result<FaqEntry>;
+    /// Inserts or replaces entries (an empty id gets a new one) in one transaction.
+    async fn put_faqs(&self, entries: Vec<FaqEntry>, now: Timestamp) -> Result<Vec<FaqEntry>>;
+    async fn delete_faq(&self, id: &str) -> Result<()>;
+    /// Changes with every edit of the knowledge base.
+    async fn kb_version(&self) -> Result<i64>;
+    async fn add_candidates(&self, new: Vec<NewCandidate>, now: Timestamp) -> Result<usize>;
+    async fn candidates(&self, status: &str) -> Result<Vec<FaqCandidate>>;
+    async fn candidate(&self, id: i64) -> Result<FaqCandidate>;
+    async fn decide_candidate(&self, id: i64, status: &str, now: Timestamp) -> Result<()>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
     ChannelStore
@@ -150,6 +177,7 @@ pub trait Store:
     + OutboxStore
     + PlatformStore
     + MediaStore
+    + KbStore
     + Send
     + Sync
 {
@@ -163,6 +191,7 @@ impl<T> Store for T where
         + OutboxStore
         + PlatformStore
         + MediaStore
+        + KbStore
         + Send
         + Sync
 {

@@ -49,6 +49,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(clock: Arc<ManualClock>) -> TestApp {
+        // Server logs show up in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,kefu=info").try_init();
         let dir = tempfile::tempdir().unwrap();
         let app = App::build(test_config(dir.path()), clock.clone()).await.unwrap();
         kefu_server::seed::demo(app.state.store.as_ref(), clock.as_ref()).await.unwrap();

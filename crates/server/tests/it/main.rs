@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod bot;
 mod browser;
 mod security;
 mod webchat;

@@ -60,10 +60,7 @@ async fn following_the_account_gets_an_encrypted_passive_welcome_within_the_call
     let conv = lead.conversations().await[0]["id"].as_i64().unwrap();
     let msgs = lead.messages(conv).await;
     assert_eq!(msgs.len(), 2, "the event and the recorded welcome");
-    assert_eq!(
-        (msgs[1]["status"].clone(), msgs[1]["sender"]["kind"].clone()),
-        (json!("sent"), json!("system"))
-    );
+    assert_eq!((msgs[1]["status"].clone(), msgs[1]["sender"]["kind"].clone()), (json!("sent"), json!("bot")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,10 +189,18 @@ async fn a_wecom_member_reaches_an_agent_and_gets_the_reply_in_the_app() {
     let d = sim.wecom_member_says(CORP, "zhangsan", SimMessage::text("电脑开不了机 💻")).await.unwrap();
     assert!(d.ok, "{d:?}");
     let conv = feed.until(|e| is_text(e, "电脑开不了机 💻")).await["conversation"]["id"].as_i64().unwrap();
+    feed.until(|e| is_text(e, "您好，这里是内部 IT 服务台，请描述您遇到的问题。")).await;
     agent.reply(conv, "请先长按电源键10秒").await;
-    feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
-    let got = sim.inbox("zhangsan");
-    assert_eq!((got[0].via, got[0].content["content"].clone()), (Via::AppSend, json!("请先长按电源键10秒")));
+    feed.until(|e| {
+        e["type"] == "message_updated"
+            && e["message"]["status"] == "sent"
+            && e["message"]["content"]["text"] == "请先长按电源键10秒"
+    })
+    .await;
+    let got: Vec<_> =
+        sim.inbox("zhangsan").into_iter().map(|r| (r.via, r.content["content"].clone())).collect();
+    let welcome = json!("您好，这里是内部 IT 服务台，请描述您遇到的问题。");
+    assert_eq!(got, vec![(Via::AppSend, welcome), (Via::AppSend, json!("请先长按电源键10秒"))]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

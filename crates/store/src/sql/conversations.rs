@@ -309,6 +309,18 @@ impl ConversationStore for SqlStore {
         self.identity(identity).await
     }
 
+    async fn bot_state(&self, id: ConversationId) -> Result<Option<String>> {
+        self.reader()
+            .one(q!("SELECT bot_state FROM conversations WHERE id = $1", id.0))
+            .await?
+            .opt_text("bot_state")
+    }
+
+    async fn set_bot_state(&self, id: ConversationId, state: &str) -> Result<()> {
+        self.writer().exec(q!("UPDATE conversations SET bot_state = $1 WHERE id = $2", state, id.0)).await?;
+        Ok(())
+    }
+
     async fn open_conversation_of(
         &self,
         channel: ChannelId,

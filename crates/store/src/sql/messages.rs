@@ -8,7 +8,7 @@ use super::conversations::{insert_message, message_by_key};
 use super::exec::q;
 use super::rows::{self, conversation_cols, message_cols};
 use crate::model::{MessagePage, NewOutbound};
-use crate::{MessageStore, Result, StoreError};
+use crate::{ConversationStore, MessageStore, Result, StoreError};
 
 impl SqlStore {
     /// Writes an outbound message; with `queue` it is pending with an outbox job, without it
@@ -108,7 +108,8 @@ impl MessageStore for SqlStore {
                     message_cols!(),
                     " FROM messages m JOIN conversations c ON c.id = m.conversation_id \
                      JOIN identities i ON i.id = c.identity_id \
-                     WHERE i.channel_id = $1 AND i.external_id = $2 ORDER BY m.id DESC LIMIT $3"
+                     WHERE i.channel_id = $1 AND i.external_id = $2 AND m.direction <> 'internal' \
+                     ORDER BY m.id DESC LIMIT $3"
                 ),
                 channel.0,
                 external_id,
@@ -160,6 +161,29 @@ impl MessageStore for SqlStore {
             return Err(StoreError::NotFound);
         }
         self.message(id).await
+    }
+
+    async fn record_note(
+        &self,
+        conversation: ConversationId,
+        sender: Sender,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<Message> {
+        let conv = self.conversation(conversation).await?;
+        let draft = Message {
+            id: MessageId(0),
+            conversation_id: conv.id,
+            channel_id: conv.channel_id,
+            direction: Direction::Internal,
+            sender,
+            content: Content::text(text),
+            platform_msg_id: None,
+            status: DeliveryStatus::Received,
+            error: None,
+            created_at: now,
+        };
+        insert_message(&mut self.writer(), &draft, None).await?.ok_or(StoreError::Concurrent)
     }
 
     async fn message_by_key(&self, channel: ChannelId, key: &str) -> Result<Option<Message>> {

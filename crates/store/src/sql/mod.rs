@@ -9,6 +9,7 @@ mod channels;
 mod conversation_list;
 mod conversations;
 pub(crate) mod exec;
+mod kb;
 mod media;
 mod messages;
 mod outbox;

@@ -65,6 +65,7 @@ pub(crate) fn direction_str(d: Direction) -> &'static str {
     match d {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
+        Direction::Internal => "internal",
     }
 }
 
@@ -84,6 +85,7 @@ pub(crate) fn message(r: &Row) -> Result<Message> {
     let direction = match r.text("direction")?.as_str() {
         "inbound" => Direction::Inbound,
         "outbound" => Direction::Outbound,
+        "internal" => Direction::Internal,
         other => return Err(crate::StoreError::Corrupt(format!("direction {other:?}"))),
     };
     Ok(Message {

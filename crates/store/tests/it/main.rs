@@ -6,5 +6,6 @@ mod helpers;
 mod agents;
 mod conversations;
 mod ingest;
+mod kb;
 mod outbox;
 mod platform;
