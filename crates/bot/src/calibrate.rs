@@ -41,9 +41,20 @@ pub struct Calibrator {
 }
 
 impl Calibrator {
-    /// Used when a base is too small to quiz itself: trusts nothing.
+    /// Trusts nothing: for an empty base.
     pub fn untrained() -> Self {
         Calibrator { bias: -10.0, weights: [0.0; FEATURES], mean: [0.0; FEATURES], scale: [1.0; FEATURES] }
+    }
+
+    /// A hand-set prior for bases too small to quiz themselves: confident only when the
+    /// question and the entry cover each other almost entirely and nothing else comes close.
+    pub fn prior() -> Self {
+        Calibrator {
+            bias: -7.0,
+            weights: [0.0, 2.0, 4.0, 4.0, 2.0],
+            mean: [0.0; FEATURES],
+            scale: [1.0; FEATURES],
+        }
     }
 
     pub fn confidence(&self, x: &[f32; FEATURES]) -> f32 {
@@ -58,7 +69,7 @@ impl Calibrator {
         let pos = samples.iter().filter(|s| s.1).count();
         let neg = samples.len() - pos;
         if pos < 5 || neg < 5 {
-            return Calibrator::untrained();
+            return Calibrator::prior();
         }
         let n = samples.len() as f64;
         let mut mean = [0f64; FEATURES];
@@ -224,9 +235,13 @@ mod tests {
     }
 
     #[test]
-    fn too_little_data_trusts_nothing() {
+    fn too_little_data_falls_back_to_a_cautious_prior() {
         let c = Calibrator::fit(&[([1.0; FEATURES], true)]);
-        assert!(c.confidence(&[9.0; FEATURES]) < 0.001);
+        assert_eq!(c, Calibrator::prior());
+        assert!(c.confidence(&[3.0, 1.0, 1.0, 1.0, 1.0]) > 0.95, "a perfect match");
+        let partial = c.confidence(&[1.0, 0.3, 0.5, 0.5, 0.5]);
+        assert!(partial > 0.05 && partial < 0.82, "worth suggesting, not answering: {partial}");
+        assert!(c.confidence(&[0.0; FEATURES]) < 0.01);
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod lexicon;
 pub mod matcher;
 pub mod mining;
 pub mod policy;
+pub mod semantic;
+pub mod synth;
 pub mod text;
 
 pub use analyzer::Analyzer;

@@ -13,6 +13,14 @@ use crate::index::{Exclude, Field, Index, Scored};
 /// very large bases (the sample is spread evenly over the base).
 const CALIBRATION_ENTRIES: usize = 400;
 
+/// A calibration question: `text` should find entry `want` unless `exclude` hides it.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    pub text: String,
+    pub want: u32,
+    pub exclude: Exclude,
+}
+
 /// One candidate answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -38,14 +46,31 @@ impl std::fmt::Debug for Matcher {
 }
 
 fn documents(analyzer: &Analyzer, entries: &[FaqEntry]) -> Vec<(u32, Field, crate::analyzer::Bag)> {
-    let mut docs = vec![];
-    for (i, e) in entries.iter().enumerate() {
-        for q in e.questions() {
-            docs.push((i as u32, Field::Question, analyzer.analyze(q)));
+    let analyze = |offset: usize, chunk: &[FaqEntry]| {
+        let mut docs = vec![];
+        for (i, e) in chunk.iter().enumerate() {
+            let entry = (offset + i) as u32;
+            for q in e.questions() {
+                docs.push((entry, Field::Question, analyzer.analyze(q)));
+            }
+            docs.push((entry, Field::Answer, analyzer.analyze(&e.answer)));
         }
-        docs.push((i as u32, Field::Answer, analyzer.analyze(&e.answer)));
+        docs
+    };
+    // Segmenting is the slow part of building a large base; spread it over the cores.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if entries.len() < 2_000 || threads == 1 {
+        return analyze(0, entries);
     }
-    docs
+    let size = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(size)
+            .enumerate()
+            .map(|(i, c)| scope.spawn(move || analyze(i * size, c)))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
 }
 
 impl Matcher {
@@ -70,42 +95,79 @@ impl Matcher {
         &self.analyzer
     }
 
-    fn outcome(&self, text: &str, want: u32, exclude: Exclude) -> ([f32; FEATURES], bool) {
-        let hits = self.index.search(&self.analyzer.analyze(text), 2, exclude);
+    fn outcome(&self, p: &Probe) -> ([f32; FEATURES], bool) {
+        let hits = self.index.search(&self.analyzer.analyze(&p.text), 2, p.exclude);
         match hits.first() {
-            Some(top) => (features(top, hits.get(1)), top.entry == want && exclude != Exclude::Entry(want)),
+            Some(top) => {
+                (features(top, hits.get(1)), top.entry == p.want && p.exclude != Exclude::Entry(p.want))
+            }
             None => ([0.0; FEATURES], false),
         }
     }
 
-    /// The calibration data: see [`crate::calibrate`] for why these questions.
-    fn self_quiz(&self) -> Vec<([f32; FEATURES], bool)> {
+    /// The calibration questions: see [`crate::calibrate`] for why these.
+    pub(crate) fn probes(&self) -> Vec<Probe> {
         let corpus =
             self.entries.iter().flat_map(|e| e.questions().chain(std::iter::once(e.answer.as_str())));
         let mut corruptor = Corruptor::new(corpus, 0x6b65_6675);
         let step = (self.entries.len() / CALIBRATION_ENTRIES).max(1);
-        let mut samples = vec![];
+        let mut probes = vec![];
         for i in (0..self.entries.len()).step_by(step) {
-            let entry = i as u32;
+            let want = i as u32;
             let questions: Vec<(u32, String)> = self
                 .index
-                .docs_of(entry)
+                .docs_of(want)
                 .filter(|(_, f)| *f == Field::Question)
                 .map(|(d, _)| d)
                 .zip(self.entries[i].questions().map(str::to_owned))
                 .collect();
+            let mut probe = |text: String, exclude| probes.push(Probe { text, want, exclude });
             for (doc, q) in &questions {
                 for _ in 0..2 {
-                    samples.push(self.outcome(&corruptor.corrupt(q), entry, Exclude::Nothing));
+                    probe(corruptor.corrupt(q), Exclude::Nothing);
                 }
                 if questions.len() > 1 {
-                    samples.push(self.outcome(q, entry, Exclude::Doc(*doc)));
+                    probe(q.clone(), Exclude::Doc(*doc));
                 }
-                samples.push(self.outcome(q, entry, Exclude::Entry(entry)));
-                samples.push(self.outcome(&corruptor.corrupt(q), entry, Exclude::Entry(entry)));
+                probe(q.clone(), Exclude::Entry(want));
+                probe(corruptor.corrupt(q), Exclude::Entry(want));
             }
         }
-        samples
+        probes
+    }
+
+    fn self_quiz(&self) -> Vec<([f32; FEATURES], bool)> {
+        self.probes().iter().map(|p| self.outcome(p)).collect()
+    }
+
+    /// Raw scores of the best entries (for fusion with other signals).
+    pub(crate) fn scored(&self, text: &str, k: usize, exclude: Exclude) -> Vec<Scored> {
+        self.index.search(&self.analyzer.analyze(text), k, exclude)
+    }
+
+    /// (entry, document, text) of every question, standard and similar.
+    pub(crate) fn question_docs(&self) -> Vec<(u32, u32, String)> {
+        let mut out = vec![];
+        for (i, e) in self.entries.iter().enumerate() {
+            let docs = self
+                .index
+                .docs_of(i as u32)
+                .filter(|(_, f)| crate::semantic::is_question(*f))
+                .map(|(d, _)| d);
+            out.extend(docs.zip(e.questions()).map(|(d, q)| (i as u32, d, q.to_owned())));
+        }
+        out
+    }
+
+    pub(crate) fn hit(&self, entry: u32, score: f32, confidence: f32) -> Hit {
+        let e = &self.entries[entry as usize];
+        Hit {
+            entry_id: e.id.clone(),
+            question: e.question.clone(),
+            group: e.group.clone(),
+            score,
+            confidence,
+        }
     }
 
     /// The `k` best entries for `text`, with calibrated confidences, best first.
@@ -117,14 +179,7 @@ impl Matcher {
             .take(k)
             .enumerate()
             .map(|(i, s)| {
-                let e = &self.entries[s.entry as usize];
-                Hit {
-                    entry_id: e.id.clone(),
-                    question: e.question.clone(),
-                    group: e.group.clone(),
-                    score: s.score,
-                    confidence: self.calibrator.confidence(&features(s, scored.get(i + 1))),
-                }
+                self.hit(s.entry, s.score, self.calibrator.confidence(&features(s, scored.get(i + 1))))
             })
             .collect()
     }

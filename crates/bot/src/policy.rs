@@ -62,11 +62,18 @@ impl Decision {
     }
 }
 
-/// A reply of only a number picks that suggestion (channels without buttons show them numbered).
+/// The suggestion the customer picked: by number (channels without buttons show them
+/// numbered) or by its text (what a clicked button or WeChat menu item sends back).
 fn picked(text: &str, memory: &BotMemory, m: &Matcher) -> Option<Hit> {
-    let n: usize = text.trim().parse().ok()?;
-    let id = memory.suggested.get(n.checked_sub(1)?)?;
-    let e = m.entry(id)?;
+    let by_number = text.trim().parse::<usize>().ok().and_then(|n| memory.suggested.get(n.checked_sub(1)?));
+    let norm = crate::text::normalize(text);
+    let by_text = || {
+        memory
+            .suggested
+            .iter()
+            .find(|id| m.entry(id).is_some_and(|e| crate::text::normalize(&e.question) == norm))
+    };
+    let e = m.entry(by_number.or_else(by_text)?)?;
     Some(Hit {
         entry_id: e.id.clone(),
         question: e.question.clone(),
@@ -84,19 +91,30 @@ fn best_group(hits: &[Hit]) -> (Option<String>, Option<Hit>) {
 
 /// Decides the bot's move and returns the memory to keep for the next message.
 pub fn decide(m: &Matcher, text: &str, memory: &BotMemory, cfg: &PolicyConfig) -> (Decision, BotMemory) {
+    let hits = m.search(text, cfg.suggestions.max(1));
+    decide_with(m, text, hits, memory, cfg)
+}
+
+/// Like [`decide`], with the hits already found (e.g. by the semantic matcher).
+pub fn decide_with(
+    m: &Matcher,
+    text: &str,
+    hits: Vec<Hit>,
+    memory: &BotMemory,
+    cfg: &PolicyConfig,
+) -> (Decision, BotMemory) {
     if let Some(hit) = picked(text, memory, m) {
         return (Decision::Answer(hit), BotMemory::default());
     }
     match detect(text) {
         Intent::Handoff => {
-            let (group, best) = best_group(&m.search(text, 1));
+            let (group, best) = best_group(&hits);
             let d = Decision::HandOff { reason: HandOffReason::Requested, group, best };
             return (d, BotMemory::default());
         }
         i @ (Intent::Greeting | Intent::Thanks) => return (Decision::SmallTalk(i), memory.clone()),
         Intent::Question => {}
     }
-    let hits = m.search(text, cfg.suggestions.max(1));
     if let Some(top) = hits.first().filter(|h| h.confidence >= cfg.threshold) {
         return (Decision::Answer(top.clone()), BotMemory::default());
     }

@@ -92,4 +92,10 @@ fn a_doubtful_match_offers_suggestions_and_a_number_picks_one() {
     let (picked, after) = decide(&m, "2", &mem, &cfg);
     assert!(matches!(picked, Decision::Answer(h) if h.entry_id == second));
     assert_eq!(after.misses, 0);
+    let clicked = m.entry(&hits[0].entry_id).unwrap().question.clone();
+    let (by_text, _) = decide(&m, &clicked, &mem, &cfg);
+    assert!(
+        matches!(by_text, Decision::Answer(h) if h.entry_id == hits[0].entry_id),
+        "a clicked suggestion is answered"
+    );
 }

@@ -36,7 +36,10 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config.clone(), clock.clone()).await?;
     let store = app.state.store.clone();
     let logins = if demo {
-        kefu_server::seed::demo(store.as_ref(), clock.as_ref()).await?
+        let logins = kefu_server::seed::demo(store.as_ref(), clock.as_ref()).await?;
+        kefu_server::seed::demo_faq(store.as_ref(), clock.as_ref()).await?;
+        app.state.engine.bot().refresh(store.as_ref()).await?;
+        logins
     } else {
         kefu_server::seed::bootstrap(store.as_ref(), clock.as_ref()).await?.into_iter().collect()
     };

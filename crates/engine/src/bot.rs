@@ -4,7 +4,8 @@
 use std::sync::{Arc, RwLock};
 
 use kefu_bot::intent::Intent;
-use kefu_bot::policy::{BotMemory, Decision, HandOffReason, PolicyConfig, decide};
+use kefu_bot::policy::{BotMemory, Decision, HandOffReason, PolicyConfig, decide_with};
+use kefu_bot::semantic::{Endpoint, FusedMatcher, HttpEmbedder, Phraser};
 use kefu_bot::{Analyzer, Hit, Matcher};
 use kefu_domain::{Channel, Choice, Content};
 use kefu_store::Store;
@@ -24,6 +25,10 @@ pub struct BotConfig {
     pub suggest_head: String,
     pub suggest_tail: String,
     pub handoff: String,
+    /// Optional OpenAI-compatible embeddings endpoint fused with the lexical match.
+    pub embeddings: Endpoint,
+    /// Optional OpenAI-compatible chat endpoint that rephrases answers, grounded in the entry.
+    pub chat: Endpoint,
 }
 
 impl Default for BotConfig {
@@ -39,6 +44,8 @@ impl Default for BotConfig {
             suggest_head: "猜你想问：".into(),
             suggest_tail: "请点击问题，或回复序号。".into(),
             handoff: "正在为您转接人工客服，请稍候…".into(),
+            embeddings: Endpoint::default(),
+            chat: Endpoint::default(),
         }
     }
 }
@@ -62,6 +69,8 @@ pub struct HandOff {
 pub struct Bot {
     analyzer: Arc<Analyzer>,
     matcher: RwLock<(i64, Arc<Matcher>)>,
+    semantic: RwLock<Option<Arc<FusedMatcher>>>,
+    phraser: Option<Phraser>,
     pub config: BotConfig,
 }
 
@@ -69,7 +78,8 @@ impl Bot {
     pub fn new(config: BotConfig) -> Self {
         let analyzer = Arc::new(Analyzer::default());
         let empty = Arc::new(Matcher::build(analyzer.clone(), &[]));
-        Bot { analyzer, matcher: RwLock::new((-1, empty)), config }
+        let phraser = config.chat.enabled().then(|| Phraser::new(config.chat.clone()));
+        Bot { analyzer, matcher: RwLock::new((-1, empty)), semantic: RwLock::new(None), phraser, config }
     }
 
     pub fn matcher(&self) -> Arc<Matcher> {
@@ -88,8 +98,32 @@ impl Bot {
         let built = tokio::task::spawn_blocking(move || Matcher::build(analyzer, &entries))
             .await
             .map_err(|e| kefu_store::StoreError::Corrupt(format!("matcher build failed: {e}")))?;
-        *self.matcher.write().unwrap_or_else(|p| p.into_inner()) = (version, Arc::new(built));
+        let built = Arc::new(built);
+        *self.matcher.write().unwrap_or_else(|p| p.into_inner()) = (version, built.clone());
+        if self.config.embeddings.enabled() {
+            let embedder = Arc::new(HttpEmbedder::new(self.config.embeddings.clone()));
+            let fused = match FusedMatcher::build(built, embedder).await {
+                Ok(f) => Some(Arc::new(f)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "semantic matching unavailable; using words only");
+                    None
+                }
+            };
+            *self.semantic.write().unwrap_or_else(|p| p.into_inner()) = fused;
+        }
         Ok(true)
+    }
+
+    /// The best entries for `text`: fused with embeddings when configured and reachable.
+    pub async fn search(&self, text: &str, k: usize) -> Vec<Hit> {
+        let semantic = self.semantic.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(f) = semantic {
+            match f.search(text, k).await {
+                Ok(hits) => return hits,
+                Err(e) => tracing::warn!(error = %e, "semantic search failed; using words only"),
+            }
+        }
+        self.matcher().search(text, k)
     }
 
     /// Whether conversations on `channel` start with the bot.
@@ -110,15 +144,22 @@ impl Bot {
     }
 
     /// Decides the reply to one customer text.
-    pub fn turn(&self, channel: &Channel, text: &str, memory: &BotMemory) -> Turn {
+    pub async fn turn(&self, channel: &Channel, text: &str, memory: &BotMemory) -> Turn {
         let matcher = self.matcher();
-        let (decision, memory) = decide(&matcher, text, memory, &self.policy(channel));
+        let policy = self.policy(channel);
+        let hits = self.search(text, policy.suggestions.max(1)).await;
+        let (decision, memory) = decide_with(&matcher, text, hits, memory, &policy);
         let c = &self.config;
         let mut turn = Turn { memory, ..Default::default() };
         match decision {
             Decision::Answer(hit) => {
                 if let Some(e) = matcher.entry(&hit.entry_id) {
-                    turn.replies.push(Content::text(e.answer_for(channel.kind)));
+                    let answer = e.answer_for(channel.kind);
+                    let text = match &self.phraser {
+                        Some(p) => p.phrase(text, answer).await,
+                        None => answer.to_owned(),
+                    };
+                    turn.replies.push(Content::text(text));
                 }
             }
             Decision::Suggest(hits) => turn.replies.push(Content::Menu {

@@ -57,7 +57,7 @@ impl Engine {
                 replies.extend(self.welcome(&channel).await);
             }
             if a.conversation.state() == ConversationState::Bot {
-                let turn = self.bot.turn(&channel, &text, &self.memory(a.conversation.id).await);
+                let turn = self.bot.turn(&channel, &text, &self.memory(a.conversation.id).await).await;
                 let memory = serde_json::to_string(&turn.memory).unwrap_or_default();
                 self.store.set_bot_state(a.conversation.id, &memory).await?;
                 replies.extend(turn.replies);

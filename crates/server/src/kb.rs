@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kefu_bot::kbio::{self, Format, RowError};
 use kefu_bot::mining::Turn;
-use kefu_bot::policy::{BotMemory, decide};
+use kefu_bot::policy::{BotMemory, Decision, decide};
 use kefu_domain::{FaqEntry, Role};
 use kefu_store::FaqCandidate;
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,14 @@ pub async fn try_it(
     let matcher = bot.matcher();
     let policy = kefu_bot::policy::PolicyConfig { threshold: bot.config.threshold, ..Default::default() };
     let (decision, _) = decide(&matcher, &f.text, &BotMemory::default(), &policy);
-    Ok(Json(TryResult { hits: matcher.search(&f.text, 5), decision: format!("{decision:?}") }))
+    let decision = match decision {
+        Decision::Answer(_) => "answer",
+        Decision::Suggest(_) => "suggest",
+        Decision::Fallback => "fallback",
+        Decision::SmallTalk(_) => "small_talk",
+        Decision::HandOff { .. } => "handoff",
+    };
+    Ok(Json(TryResult { hits: matcher.search(&f.text, 5), decision: decision.into() }))
 }
 
 pub async fn candidates(

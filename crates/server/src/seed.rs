@@ -91,6 +91,20 @@ pub async fn demo(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Vec<Lo
     Ok(logins)
 }
 
+/// The demo company's small knowledge base, for the bot.
+pub async fn demo_faq(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+    let faq: Vec<kefu_domain::FaqEntry> = DEMO_FAQ
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    store.put_faqs(faq, clock.now()).await?;
+    Ok(())
+}
+
+/// The demo company's small knowledge base.
+const DEMO_FAQ: &str = include_str!("../demo-faq.jsonl");
+
 /// Connects kefu to the WeChat sandbox: one channel per simulated account (公众号, 企业微信
 /// app, 微信客服), with API calls going to the sandbox and its callbacks coming to `kefu_base`.
 pub async fn sandbox(

@@ -45,9 +45,26 @@ function bubble(key, from, content, stateText, failed) {
   return li;
 }
 
+/** Suggestions ("猜你想问") become buttons that send the chosen question. */
+function addChoices(li, content) {
+  if (content.type !== "menu") return;
+  const list = document.createElement("div");
+  list.className = "choices";
+  for (const ch of content.choices) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "choice";
+    b.textContent = ch.text;
+    b.onclick = () => sendText(ch.text);
+    list.append(b);
+  }
+  li.querySelector(".msg-menu ol")?.replaceWith(list);
+}
+
 function showServerMessage(m) {
   const own = m.from === "customer";
-  bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? t("chat.sent") : null);
+  const li = bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? t("chat.sent") : null);
+  addChoices(li, m.content);
   if (!own && m.id > Number(localStorage.getItem(keyOf("seen")) || 0)) {
     localStorage.setItem(keyOf("seen"), String(m.id));
     send({ type: "delivered", id: m.id });
@@ -112,12 +129,16 @@ function submit(e) {
   const input = $("#chat-input");
   const text = input.value;
   if (!text.trim()) return;
+  sendText(text);
+  input.value = "";
+}
+
+function sendText(text) {
   const cid = crypto.randomUUID();
   unacked.set(cid, text);
   saveUnacked();
   bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
   send({ type: "send", client_id: cid, text });
-  input.value = "";
 }
 
 applyI18n();

@@ -3,6 +3,7 @@ import { api, ApiError, csrfToken, liveSocket, setCsrf } from "./api.js";
 import { applyI18n, t, toggleLang } from "./i18n.js";
 import { preview, renderContent } from "./content.js";
 import { setupAdmin } from "./admin.js";
+import { setupKb } from "./kb.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null };
@@ -82,6 +83,7 @@ function start(me) {
   const supervisor = me.agent.role !== "agent";
   for (const x of document.querySelectorAll(".supervisor-only")) x.hidden = !supervisor;
   setupAdmin(me.agent.role === "admin", showAdmin);
+  setupKb(supervisor, showKb);
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
     onOpen: () => { $("#feed-status").hidden = true; loadList(); reloadCurrent(); },
@@ -228,6 +230,7 @@ function upsertMessage(m) {
   bubble.append(renderContent(m.content));
   li.replaceChildren(meta, bubble);
   if (m.direction === "outbound") li.append(el("span", `meta delivery ${m.status}`, deliveryText(m)));
+  if (m.direction === "internal") meta.textContent = `${t("note.internal")} · ${fmtTime(m.created_at)}`;
   if (fresh) {
     const next = [...list.children].find((x) => Number(x.dataset.id) > m.id);
     list.insertBefore(li, next ?? null);
@@ -251,10 +254,14 @@ async function sendReply(e) {
   }
 }
 
-function showAdmin(on) {
-  $("#admin-pane").hidden = !on;
+function showPane(id, on) {
+  for (const p of ["#admin-pane", "#kb-pane"]) $(p).hidden = true;
+  $(id).hidden = !on;
   document.querySelector(".chat-pane").hidden = on;
 }
+
+const showAdmin = (on) => showPane("#admin-pane", on);
+const showKb = (on) => showPane("#kb-pane", on);
 
 async function sendImage(e) {
   const file = e.target.files[0];

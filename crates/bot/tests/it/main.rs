@@ -3,3 +3,4 @@
 
 mod domains;
 mod mining;
+mod semantic;

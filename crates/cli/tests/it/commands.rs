@@ -84,13 +84,19 @@ async fn a_newcomer_plays_a_wechat_user_from_the_shell_and_tests_the_channel() {
     assert!(d["passive_reply"]["content"]["content"].as_str().unwrap().contains("感谢关注"));
     let out = kefu(&["sim", "say", "--sim", &sim, "你好，我想问下发票怎么开 🧾"]);
     assert!(out.status.success());
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = d["passive_reply"]["content"]["content"].as_str().unwrap_or_default().to_owned();
+    assert!(answer.contains("申请发票"), "the demo bot answers inside WeChat's 5 seconds: {d}");
 
     let pw = demo.password_of("agent1").unwrap();
     let (http, _) = demo.login("agent1", &pw).await;
     let convs: Vec<Value> =
         http.get(format!("{}/api/conversations", demo.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(convs[0]["channel_kind"], "wechat_oa");
-    assert_eq!(convs[0]["last_message"], "你好，我想问下发票怎么开 🧾");
+    assert_eq!(
+        (convs[0]["channel_kind"].as_str(), convs[0]["state"].as_str()),
+        (Some("wechat_oa"), Some("bot"))
+    );
+    assert_eq!(convs[0]["last_message"].as_str(), Some(answer.as_str()));
 
     let out = kefu(&[
         "channel",

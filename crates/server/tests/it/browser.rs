@@ -170,3 +170,75 @@ async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text
     assert_eq!(texts, vec![VISITOR_TEXT.to_owned(), REPLY.to_owned()]);
     tb.shutdown().await;
 }
+
+/// Saves a screenshot when `KEFU_SCREENSHOTS` names a directory (for looking at the UI).
+async fn snap(page: &Page, name: &str) {
+    if let Some(dir) = std::env::var_os("KEFU_SCREENSHOTS") {
+        use chromiumoxide::page::ScreenshotParams;
+        let path = PathBuf::from(dir).join(format!("{name}.png"));
+        let _ = page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), path).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_teaches_the_bot_and_a_visitor_clicks_its_suggestion() {
+    let Some(exe) = chromium_path() else { return };
+    let app = TestApp::spawn().await;
+    let tb = launch(exe).await;
+
+    let lead = tb.isolated(&app.url("/")).await;
+    until(&lead, "!document.querySelector('#login-view').hidden").await;
+    type_into(&lead, "document.querySelector('#login-username')", "lead").await;
+    type_into(&lead, "document.querySelector('#login-password')", "lead123").await;
+    lead.evaluate_expression("document.querySelector('#login-submit').click()").await.unwrap();
+    until(&lead, "document.querySelector('#me-name').textContent !== ''").await;
+    lead.evaluate_expression("document.querySelector('#open-kb').click()").await.unwrap();
+    until(&lead, "!document.querySelector('#kb-pane').hidden").await;
+    for (q, a) in [
+        ("怎么申请退货？", "订单详情点“申请售后”即可退货。"),
+        ("退款多久到账？", "审核后1-3个工作日原路退回。"),
+    ] {
+        type_into(&lead, "document.querySelector('#kb-form [name=question]')", q).await;
+        type_into(&lead, "document.querySelector('#kb-form [name=answer]')", a).await;
+        lead.evaluate_expression("document.querySelector('#kb-form [type=submit]').click()").await.unwrap();
+        until(
+            &lead,
+            &format!(
+                "[...document.querySelectorAll('#kb-rows td')].some(td => td.textContent === {})",
+                js(q)
+            ),
+        )
+        .await;
+    }
+    type_into(&lead, "document.querySelector('#kb-try-text')", "退货怎么弄").await;
+    lead.evaluate_expression("document.querySelector('#kb-try').click()").await.unwrap();
+    until(&lead, "document.querySelectorAll('#kb-try-result li').length >= 2").await;
+    snap(&lead, "knowledge-base").await;
+
+    // Suggestions only: the channel's threshold is out of reach.
+    let mut web = app.store.channel_by_key("web").await.unwrap();
+    web.settings["bot_threshold"] = serde_json::json!(1.1);
+    app.store.update_channel(&web).await.unwrap();
+    let visitor = tb.isolated(&app.url("/webchat/frame?c=web")).await;
+    until(&visitor, "!!document.querySelector('#chat-status[hidden]')").await;
+    type_into(&visitor, "document.querySelector('#chat-input')", "退款").await;
+    visitor.evaluate_expression("document.querySelector('#chat-send').click()").await.unwrap();
+    until(&visitor, "document.querySelectorAll('.choice').length >= 1").await;
+    snap(&visitor, "suggestions").await;
+    let choice: String = eval(&visitor, "document.querySelector('.choice').textContent").await;
+    visitor.evaluate_expression("document.querySelector('.choice').click()").await.unwrap();
+    let answer = if choice.contains("退款") {
+        "审核后1-3个工作日原路退回。"
+    } else {
+        "订单详情点“申请售后”即可退货。"
+    };
+    until(
+        &visitor,
+        &format!(
+            "[...document.querySelectorAll('.bubble.service .msg-text')].some(b => b.textContent === {})",
+            js(answer)
+        ),
+    )
+    .await;
+    tb.shutdown().await;
+}
