@@ -4,6 +4,7 @@
 pub mod analyzer;
 pub mod calibrate;
 pub mod eval;
+pub mod groups;
 pub mod index;
 pub mod intent;
 pub mod kbio;

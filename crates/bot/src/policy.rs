@@ -83,10 +83,10 @@ fn picked(text: &str, memory: &BotMemory, m: &Matcher) -> Option<Hit> {
     })
 }
 
-/// The group of the closest entry, if anything is reasonably close.
+/// The group the closest entries vote for, and the closest entry, if anything is close.
 fn best_group(hits: &[Hit]) -> (Option<String>, Option<Hit>) {
     let best = hits.first().filter(|h| h.score > 0.0).cloned();
-    (best.as_ref().and_then(|h| h.group.clone()), best)
+    (crate::groups::vote(hits).map(|g| g.0), best)
 }
 
 /// Decides the bot's move and returns the memory to keep for the next message.

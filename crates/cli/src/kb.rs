@@ -1,4 +1,4 @@
-//! `kefu kb …`: evaluating the bot on labelled questions.
+//! `kefu kb …`: evaluating the bot on labelled questions and its skill-group routing on samples.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +25,22 @@ pub enum KbCmd {
         #[arg(long)]
         check: bool,
         /// List every wrong top-1 and every false answer.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// Skill-group routing accuracy on labelled samples, per group: keyword rules first, then
+    /// the groups of the closest knowledge-base entries, as a new conversation is routed.
+    Route {
+        /// Knowledge base, JSON lines, whose entries name their group.
+        #[arg(long)]
+        faq: PathBuf,
+        /// Labelled samples, JSON lines: {"q","group"}.
+        #[arg(long)]
+        samples: PathBuf,
+        /// Keyword rules, a JSON object {"group": ["keyword", "re:pattern", …]} (optional).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// List every misrouted sample.
         #[arg(long)]
         errors: bool,
     },
@@ -63,9 +79,59 @@ fn print_metrics(m: &Metrics) {
 }
 
 pub fn run(cmd: KbCmd) -> anyhow::Result<()> {
-    let KbCmd::Eval { faq, queries, threshold, check, errors } = cmd;
-    let entries: Vec<FaqEntry> = read_jsonl(&faq)?;
-    let queries: Vec<LabelledQuery> = read_jsonl(&queries)?;
+    match cmd {
+        KbCmd::Eval { faq, queries, threshold, check, errors } => {
+            eval(&faq, &queries, threshold, check, errors)
+        }
+        KbCmd::Route { faq, samples, rules, errors } => route(&faq, &samples, rules.as_deref(), errors),
+    }
+}
+
+fn route(faq: &Path, samples: &Path, rules: Option<&Path>, errors: bool) -> anyhow::Result<()> {
+    use kefu_bot::groups::{RoutingSample, score, suggest};
+    let entries: Vec<FaqEntry> = read_jsonl(faq)?;
+    let samples: Vec<RoutingSample> = read_jsonl(samples)?;
+    let rules: Vec<(String, Vec<String>)> = match rules {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)?;
+            map.into_iter()
+                .map(|(g, v)| Ok((g, serde_json::from_value(v)?)))
+                .collect::<anyhow::Result<_>>()?
+        }
+        None => vec![],
+    };
+    let matcher = Matcher::build(Arc::new(Analyzer::default()), &entries);
+    let predict = |q: &str| {
+        let by_rule =
+            rules.iter().find(|(_, ks)| ks.iter().any(|k| kefu_engine::routing::rule_matches(k, q)));
+        by_rule.map(|(g, _)| g.clone()).or_else(|| suggest(&matcher, q).map(|g| g.0))
+    };
+    let s = score(&samples, predict);
+    println!(
+        "routing accuracy     {}  ({} samples, {} keyword groups)",
+        pct(s.accuracy),
+        s.samples,
+        rules.len()
+    );
+    for (g, (right, n)) in &s.by_group {
+        println!("  {g:<16} {}  ({right}/{n})", pct(*right as f64 / (*n).max(1) as f64));
+    }
+    if errors {
+        println!("\nmisrouted: message, expected, predicted");
+        for x in &samples {
+            let got = predict(&x.q);
+            if got.as_deref() != Some(x.group.as_str()) {
+                println!("  {}  want {} got {:?}", x.q, x.group, got);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn eval(faq: &Path, queries: &Path, threshold: f32, check: bool, errors: bool) -> anyhow::Result<()> {
+    let entries: Vec<FaqEntry> = read_jsonl(faq)?;
+    let queries: Vec<LabelledQuery> = read_jsonl(queries)?;
     let built = std::time::Instant::now();
     let matcher = Matcher::build(Arc::new(Analyzer::default()), &entries);
     println!("{} entries indexed and calibrated in {:?}\n", entries.len(), built.elapsed());

@@ -89,4 +89,67 @@ pub struct Agent {
 pub struct SkillGroup {
     pub id: SkillGroupId,
     pub name: String,
+    #[serde(default)]
+    pub routing: GroupRouting,
+}
+
+/// How a skill group picks the agent for a waiting conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Each online agent in turn, fair across restarts and nodes.
+    RoundRobin,
+    /// The agent with the lowest share of their capacity in use; ties go to whoever was
+    /// assigned longest ago.
+    #[default]
+    LeastLoad,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::RoundRobin => "round_robin",
+            Strategy::LeastLoad => "least_load",
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "round_robin" => Ok(Strategy::RoundRobin),
+            "least_load" => Ok(Strategy::LeastLoad),
+            _ => Err(UnknownValue(s.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupRouting {
+    pub strategy: Strategy,
+    /// The agent who served the customer within this many hours goes first; 0 turns it off.
+    pub sticky_hours: u32,
+    /// After this long in the queue the conversation becomes a leave-message ticket.
+    pub queue_timeout_secs: Option<u32>,
+    /// When the group is staffed; outside these hours customers leave a message.
+    pub business_hours: Option<crate::hours::BusinessHours>,
+    /// Keywords ("退款") and patterns ("re:^退.*款") that route a message to this group.
+    pub keywords: Vec<String>,
+    /// The closing message (结束语) sent when a conversation of this group is closed.
+    pub closing_message: Option<String>,
+}
+
+impl Default for GroupRouting {
+    fn default() -> Self {
+        GroupRouting {
+            strategy: Strategy::LeastLoad,
+            sticky_hours: 24,
+            queue_timeout_secs: None,
+            business_hours: None,
+            keywords: vec![],
+            closing_message: None,
+        }
+    }
 }

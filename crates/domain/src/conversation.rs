@@ -204,6 +204,10 @@ pub struct Conversation {
     pub closed_at: Option<Timestamp>,
     /// When the customer last wrote; platforms such as WeChat limit replies after 48 hours.
     pub last_inbound_at: Option<Timestamp>,
+    /// Since when it waits in the queue (first come, first served).
+    pub queued_at: Option<Timestamp>,
+    /// The customer's rating after closing (满意度, 1–5).
+    pub satisfaction: Option<u8>,
 }
 
 impl Conversation {

@@ -6,14 +6,16 @@ pub mod clock;
 pub mod conversation;
 pub mod customer;
 pub mod faq;
+pub mod hours;
 pub mod ids;
 pub mod message;
 
-pub use agent::{Agent, AgentStatus, Role, SkillGroup};
+pub use agent::{Agent, AgentStatus, GroupRouting, Role, SkillGroup, Strategy};
 pub use channel::{Channel, ChannelKind};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
 pub use customer::{Customer, Identity, Profile};
 pub use faq::FaqEntry;
+pub use hours::BusinessHours;
 pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};
 pub use message::{Choice, Content, DeliveryStatus, Direction, Message, Sender};

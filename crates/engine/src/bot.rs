@@ -126,6 +126,12 @@ impl Bot {
         self.matcher().search(text, k)
     }
 
+    /// The skill group the closest entries vote for (words only: this runs before a message is
+    /// acknowledged, where a remote embeddings call has no place).
+    pub fn group_for(&self, text: &str) -> Option<String> {
+        kefu_bot::groups::suggest(&self.matcher(), text).map(|g| g.0)
+    }
+
     /// Whether conversations on `channel` start with the bot.
     pub fn serves(&self, channel: &Channel) -> bool {
         self.config.enabled

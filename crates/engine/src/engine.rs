@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::bot::{Bot, BotConfig};
 use crate::bus::{Bus, BusError, Event, Subject};
+use crate::routing::RoutingConfig;
 
 /// The send path of each channel kind.
 #[derive(Clone, Default)]
@@ -64,17 +65,30 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     outbox_wake: Arc<Notify>,
     pub(crate) bot: Arc<Bot>,
+    pub(crate) routing: RoutingConfig,
 }
 
 impl Engine {
     /// An engine without a bot: every conversation starts in the queue.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
         let bot = Arc::new(Bot::new(BotConfig { enabled: false, ..Default::default() }));
-        Engine { store, bus, clock, outbox_wake: Arc::new(Notify::new()), bot }
+        Engine {
+            store,
+            bus,
+            clock,
+            outbox_wake: Arc::new(Notify::new()),
+            bot,
+            routing: RoutingConfig::default(),
+        }
     }
 
     pub fn with_bot(mut self, bot: Arc<Bot>) -> Self {
         self.bot = bot;
+        self
+    }
+
+    pub fn with_routing(mut self, routing: RoutingConfig) -> Self {
+        self.routing = routing;
         self
     }
 
@@ -116,9 +130,18 @@ impl Engine {
     /// acknowledged to the platform. A new conversation starts with the bot when the bot serves
     /// the channel, otherwise in the queue (whatever `initial_state` the caller set).
     pub async fn receive(&self, mut inbound: Inbound) -> Result<IngestOutcome> {
+        if let Some(outcome) = self.survey_reply(&inbound).await? {
+            return Ok(outcome);
+        }
         let channel = self.store.channel(inbound.channel_id).await?;
         inbound.initial_state =
             if self.bot.serves(&channel) { ConversationState::Bot } else { ConversationState::Queued };
+        // A conversation that goes straight to people starts in the group its words point to.
+        if inbound.initial_state == ConversationState::Queued
+            && let Some(text) = inbound.content.plain_text()
+        {
+            inbound.initial_group = self.group_for_text(&text).await?;
+        }
         let outcome = self.store.ingest(inbound).await?;
         if let IngestOutcome::Accepted(a) = &outcome {
             let subject = Subject::conversation(a.conversation.id);
@@ -158,8 +181,16 @@ impl Engine {
     }
 
     /// Takes a waiting conversation (queue, bot, or leave-message ticket) for `agent`.
+    /// Routing may have given it to this very agent a moment ago; that is not a conflict.
     pub async fn claim(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
-        self.apply(id, ConversationEvent::Assign { agent: agent.id }).await
+        match self.apply(id, ConversationEvent::Assign { agent: agent.id }).await {
+            Err(EngineError::Illegal(e)) => {
+                let now = self.store.conversation(id).await?;
+                let mine = now.state() == ConversationState::Assigned && now.status.agent == Some(agent.id);
+                if mine { Ok(now) } else { Err(EngineError::Illegal(e)) }
+            }
+            other => other,
+        }
     }
 
     /// Sends an agent's reply. Replying to an unassigned open conversation claims it first.
@@ -265,7 +296,9 @@ impl Engine {
         } else if !agent.role.at_least(Role::Supervisor) && conv.state() != ConversationState::Closed {
             return Err(EngineError::Forbidden("only the serving agent or a supervisor may close it"));
         }
-        self.apply(id, ConversationEvent::Close { reason: CloseReason::Agent }).await
+        let closed = self.apply(id, ConversationEvent::Close { reason: CloseReason::Agent }).await?;
+        self.after_agent_close(&closed).await?;
+        Ok(closed)
     }
 
     /// A web visitor's browser confirms it showed `message`. Only messages of the visitor's own
@@ -287,4 +320,29 @@ impl Engine {
 
 fn passive_key(inbound: &Message) -> String {
     format!("passive:{}", inbound.id)
+}
+
+impl Engine {
+    /// A reply to an open satisfaction survey is recorded on the closed conversation instead
+    /// of opening a new one.
+    async fn survey_reply(&self, inbound: &Inbound) -> Result<Option<IngestOutcome>> {
+        let Some(score) = inbound.content.plain_text().as_deref().and_then(crate::lifecycle::rating) else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let Some(closed) = self.store.open_survey_of(inbound.channel_id, &inbound.external_id, now).await?
+        else {
+            return Ok(None);
+        };
+        let outcome = self.store.append_inbound(closed.id, inbound.clone()).await?;
+        if let IngestOutcome::Accepted(a) = &outcome {
+            self.store.set_satisfaction(closed.id, score).await?;
+            let event =
+                Event::MessageCreated { message: a.message.clone(), conversation: a.conversation.clone() };
+            self.publish(Subject::conversation(closed.id), event).await;
+            self.announce(self.store.conversation(closed.id).await?).await;
+            self.tell_text(closed.id, &self.routing.survey_thanks).await?;
+        }
+        Ok(Some(outcome))
+    }
 }

@@ -76,18 +76,33 @@ impl Engine {
         if let Some(h) = handoff {
             self.hand_off(a.conversation.id, h).await?;
         }
+        // Whatever waits for a person now (new without a bot, just handed off, or still in the
+        // queue) is routed; anything else is left alone. Platform events (a follow, entering
+        // the chat) are not a request for a person.
+        if !matches!(a.message.content, Content::Event { .. }) {
+            self.route(a.conversation.id).await?;
+        }
         Ok(first)
     }
 
     /// Leaves a note with the bot's summary and puts the conversation in the queue of the
-    /// skill group the closest FAQ entry belongs to.
+    /// skill group a keyword rule names, else the one the closest FAQ entries belong to.
     async fn hand_off(&self, id: ConversationId, h: HandOff) -> Result<()> {
-        let group = match &h.group {
-            Some(name) => {
-                self.store.skill_groups().await?.into_iter().find(|g| &g.name == name).map(|g| g.id)
-            }
-            None => None,
-        };
+        // Routing rules on what the customer wrote win; the closest FAQ entry's group is next.
+        let page = kefu_store::MessagePage { before: None, limit: 20 };
+        let said: String = self
+            .store
+            .messages(id, page)
+            .await?
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .filter_map(|m| m.content.plain_text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let groups = self.store.skill_groups().await?;
+        let by_rule = crate::routing::rule_group(&groups, &said);
+        let by_bot = h.group.as_ref().and_then(|name| groups.iter().find(|g| &g.name == name));
+        let group = by_rule.or(by_bot).map(|g| g.id);
         self.note(id, Sender::Bot, &h.note()).await?;
         self.apply(id, ConversationEvent::HandOff { group }).await?;
         Ok(())

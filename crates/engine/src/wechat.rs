@@ -91,6 +91,7 @@ fn kf_inbound(
         content,
         received_at: engine.clock().now(),
         initial_state: ConversationState::Queued,
+        initial_group: None,
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use kefu_engine::lifecycle::TransferTo;
 
 /// What an agent may see: conversations they hold or held, and unassigned ones waiting for
 /// someone. Supervisors and admins see everything.
@@ -158,4 +159,31 @@ pub async fn close(
 ) -> ApiResult<Json<Conversation>> {
     let conv = visible(&state, &me, ConversationId(id)).await?;
     Ok(Json(state.engine.close(&me.agent, conv.id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct TransferForm {
+    agent: Option<i64>,
+    group: Option<i64>,
+    #[serde(default)]
+    note: String,
+}
+
+/// Hands the conversation to a colleague or another skill group, with an internal note.
+pub async fn transfer(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(f): Json<TransferForm>,
+) -> ApiResult<Json<Conversation>> {
+    let conv = visible(&state, &me, ConversationId(id)).await?;
+    let to = match (f.agent, f.group) {
+        (Some(a), None) => TransferTo::Agent(AgentId(a)),
+        (None, Some(g)) => TransferTo::Group(SkillGroupId(g)),
+        _ => return Err(ApiError::BadRequest("give either agent or group".into())),
+    };
+    if f.note.chars().count() > 1000 {
+        return Err(ApiError::BadRequest("the note is longer than 1000 characters".into()));
+    }
+    Ok(Json(state.engine.transfer(&me.agent, conv.id, to, &f.note).await?))
 }

@@ -27,7 +27,7 @@ use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, api, callbacks, kb, media, ui, webchat, ws_agent};
+use crate::{admin, api, callbacks, groups, kb, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -69,7 +69,11 @@ impl App {
         let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
         let bot = Arc::new(Bot::new(config.bot.clone()));
         bot.refresh(dyn_store.as_ref()).await.context("loading the knowledge base")?;
-        let engine = Arc::new(Engine::new(dyn_store.clone(), bus.clone(), clock.clone()).with_bot(bot));
+        let engine = Arc::new(
+            Engine::new(dyn_store.clone(), bus.clone(), clock.clone())
+                .with_bot(bot)
+                .with_routing(config.routing.clone()),
+        );
         let platforms = Platforms::new(dyn_store.clone(), clock.clone());
         let wechat: Arc<WechatSender> = Arc::new(WechatSender::new(
             platforms.wx.clone(),
@@ -120,7 +124,8 @@ impl App {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.clone().run(stop_rx.clone()));
         tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
-        tokio::spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx));
+        tokio::spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx.clone()));
+        tokio::spawn(crate::hooks::tick(self.state.clone(), stop_rx));
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
@@ -140,6 +145,11 @@ fn api_router() -> Router<AppState> {
         .route("/conversations/{id}/messages", get(api::messages).post(api::reply))
         .route("/conversations/{id}/claim", post(api::claim))
         .route("/conversations/{id}/close", post(api::close))
+        .route("/conversations/{id}/transfer", post(api::transfer))
+        .route("/agents", get(groups::agents))
+        .route("/agents/{id}", put(groups::update_agent))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route("/groups/{id}", put(groups::update))
         .route("/ws", get(ws_agent::agent_ws))
         .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
         .route("/kb/entries", get(kb::list).post(kb::save))

@@ -179,14 +179,14 @@ pub async fn login(
         expires_at: now.plus(ttl),
     };
     state.store.create_session(&session).await?;
-    let agent = state.store.set_agent_status(agent.id, AgentStatus::Online).await?;
+    let agent = state.engine.set_agent_status(agent.id, AgentStatus::Online).await?;
     let jar = jar.add(session_cookie(&state, token, ttl));
     Ok((jar, Json(Me { agent, csrf_token: session.csrf_token })))
 }
 
 pub async fn logout(State(state): State<AppState>, me: CurrentAgent, jar: CookieJar) -> ApiResult<CookieJar> {
     state.store.delete_session(&me.session.token_hash).await?;
-    state.store.set_agent_status(me.agent.id, AgentStatus::Offline).await?;
+    state.engine.set_agent_status(me.agent.id, AgentStatus::Offline).await?;
     Ok(jar.add(session_cookie(&state, String::new(), Duration::ZERO)))
 }
 
@@ -204,7 +204,7 @@ pub async fn set_status(
     me: CurrentAgent,
     Json(form): Json<StatusForm>,
 ) -> ApiResult<Json<Agent>> {
-    Ok(Json(state.store.set_agent_status(me.agent.id, form.status).await?))
+    Ok(Json(state.engine.set_agent_status(me.agent.id, form.status).await?))
 }
 
 #[cfg(test)]

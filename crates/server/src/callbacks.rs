@@ -80,6 +80,7 @@ fn inbound_of(channel: &Channel, m: XmlMessage, now: Timestamp) -> Inbound {
         content: m.content,
         received_at: now,
         initial_state: ConversationState::Queued,
+        initial_group: None,
     }
 }
 

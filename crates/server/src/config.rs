@@ -33,6 +33,9 @@ pub struct Config {
     /// The FAQ bot: thresholds and the wording of its own replies.
     #[serde(default)]
     pub bot: kefu_engine::bot::BotConfig,
+    /// Routing and lifecycle messages: queue, leave-message, closing, idle timeout, survey.
+    #[serde(default)]
+    pub routing: kefu_engine::routing::RoutingConfig,
 }
 
 impl Config {

@@ -45,3 +45,22 @@ pub async fn refresh_knowledge(state: AppState, mut stop: watch::Receiver<bool>)
         }
     }
 }
+
+/// Idle and queue timeouts and serving the queue: every few seconds by the wall clock, while
+/// the engine itself only ever looks at its injected clock.
+pub async fn tick(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = state.config.routing.tick_seconds;
+    if every == 0 {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(every)) => {
+                if let Err(e) = state.engine.tick().await {
+                    tracing::warn!(error = %e, "lifecycle tick failed");
+                }
+            }
+        }
+    }
+}

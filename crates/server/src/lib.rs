@@ -7,6 +7,7 @@ pub mod auth;
 pub mod callbacks;
 pub mod config;
 pub mod error;
+pub mod groups;
 pub mod hooks;
 pub mod kb;
 pub mod media;

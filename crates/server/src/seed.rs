@@ -42,7 +42,8 @@ pub async fn bootstrap(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<O
     rand::rng().fill_bytes(&mut bytes);
     let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let login = Login { username: "admin".into(), password, role: Role::Admin };
-    add_agent(store, clock, &login, "管理员", &[]).await?;
+    // The only account of a fresh install also answers customers.
+    add_agent(store, clock, &login, "管理员", &[], 5).await?;
     if store.channels().await?.is_empty() {
         webchat_channel(store, clock, "web", "官网在线客服").await?;
     }
@@ -55,6 +56,7 @@ async fn add_agent(
     l: &Login,
     name: &str,
     groups: &[&str],
+    capacity: u32,
 ) -> anyhow::Result<()> {
     let all = store.skill_groups().await?;
     let skill_groups = all.iter().filter(|g| groups.contains(&g.name.as_str())).map(|g| g.id).collect();
@@ -63,32 +65,61 @@ async fn add_agent(
         display_name: name.into(),
         password_hash: hash_password(&l.password)?,
         role: l.role,
-        capacity: 5,
+        capacity,
         skill_groups,
     };
     store.create_agent(new, clock.now()).await?;
     Ok(())
 }
 
+/// Username, password, role, display name, skill groups, capacity.
+type DemoAgent = (&'static str, &'static str, Role, &'static str, &'static [&'static str], u32);
+
 /// The demo company: skill groups, one login per role, and the website chat.
 pub async fn demo(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Vec<Login>> {
-    for g in ["售前咨询", "售后服务", "技术支持"] {
-        store.create_skill_group(g, clock.now()).await?;
-    }
-    let people: [(&str, &str, Role, &str, &[&str]); 4] = [
-        ("admin", "admin123", Role::Admin, "管理员", &[]),
-        ("lead", "lead123", Role::Supervisor, "客服主管", &["售前咨询", "售后服务", "技术支持"]),
-        ("agent1", "agent123", Role::Agent, "小李", &["售前咨询"]),
-        ("agent2", "agent123", Role::Agent, "小王", &["售后服务", "技术支持"]),
+    demo_groups(store, clock).await?;
+    // The demo admin configures; capacity 0 keeps routing from giving them conversations.
+    let people: [DemoAgent; 4] = [
+        ("admin", "admin123", Role::Admin, "管理员", &[], 0),
+        ("lead", "lead123", Role::Supervisor, "张主管", &["售前咨询", "售后服务", "技术支持"], 5),
+        ("agent1", "agent123", Role::Agent, "小李", &["售前咨询"], 5),
+        ("agent2", "agent123", Role::Agent, "小王", &["售后服务", "技术支持"], 5),
     ];
     let mut logins = vec![];
-    for (user, pw, role, name, groups) in people {
+    for (user, pw, role, name, groups, capacity) in people {
         let l = Login { username: user.into(), password: pw.into(), role };
-        add_agent(store, clock, &l, name, groups).await?;
+        add_agent(store, clock, &l, name, groups, capacity).await?;
         logins.push(l);
     }
     webchat_channel(store, clock, "web", "官网在线客服").await?;
     Ok(logins)
+}
+
+/// The demo company's skill groups with their routing rules: keywords send refunds to
+/// after-sales and quotes to pre-sales; after-sales round-robins and has its own closing words.
+async fn demo_groups(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+    use kefu_domain::{GroupRouting, Strategy};
+    let groups = [
+        ("售前咨询", Strategy::LeastLoad, vec!["报价", "多少钱", "re:(优惠|折扣|活动)"], None),
+        (
+            "售后服务",
+            Strategy::RoundRobin,
+            vec!["退款", "退货", "换货", "售后", "维修"],
+            Some("感谢您的耐心，售后问题已记录。如需进度查询，随时留言给我们。"),
+        ),
+        ("技术支持", Strategy::LeastLoad, vec!["安装", "故障", "报错"], None),
+    ];
+    for (name, strategy, keywords, closing) in groups {
+        let mut g = store.create_skill_group(name, clock.now()).await?;
+        g.routing = GroupRouting {
+            strategy,
+            keywords: keywords.into_iter().map(str::to_owned).collect(),
+            closing_message: closing.map(str::to_owned),
+            ..GroupRouting::default()
+        };
+        store.update_skill_group(&g).await?;
+    }
+    Ok(())
 }
 
 /// The demo company's small knowledge base, for the bot.

@@ -136,6 +136,7 @@ async fn accept_text(
         content: Content::text(text),
         received_at: state.clock.now(),
         initial_state: ConversationState::Queued,
+        initial_group: None,
     };
     match state.engine.receive(inbound).await {
         Ok(IngestOutcome::Accepted(a)) => {

@@ -4,9 +4,11 @@ import { applyI18n, t, toggleLang } from "./i18n.js";
 import { preview, renderContent } from "./content.js";
 import { setupAdmin } from "./admin.js";
 import { setupKb } from "./kb.js";
+import { setupRouting } from "./routing.js";
+import { setupTransfer } from "./transfer.js";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null };
+const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null, groups: [] };
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -84,6 +86,9 @@ function start(me) {
   for (const x of document.querySelectorAll(".supervisor-only")) x.hidden = !supervisor;
   setupAdmin(me.agent.role === "admin", showAdmin);
   setupKb(supervisor, showKb);
+  setupRouting(supervisor, showRouting);
+  setupTransfer(() => state.current, closeView);
+  api("GET", "/groups").then((g) => { state.groups = g; });
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
     onOpen: () => { $("#feed-status").hidden = true; loadList(); reloadCurrent(); },
@@ -101,6 +106,7 @@ function selectScope(scope) {
 
 function listQuery() {
   if (state.scope === "closed") return "/conversations?state=closed&scope=all";
+  if (state.scope === "leave") return "/conversations?state=leave_message";
   return `/conversations?scope=${state.scope}`;
 }
 
@@ -112,6 +118,7 @@ async function loadList() {
 
 function inScope(c) {
   if (state.scope === "closed") return c.state === "closed";
+  if (state.scope === "leave") return c.state === "leave_message";
   if (c.state === "closed") return false;
   return state.scope === "all" || c.agent == null || c.agent === state.me.id;
 }
@@ -155,6 +162,7 @@ function onEvent(ev) {
   if (ev.type === "conversation_updated" && conv.id === open) {
     state.current.conversation = conv;
     renderHead();
+    renderInfo();
   }
 }
 
@@ -176,6 +184,15 @@ async function openConversation(id) {
   $("#composer-text").focus();
 }
 
+// After handing a conversation on, the view closes: it is someone else's now.
+function closeView() {
+  state.current = null;
+  $("#conversation").hidden = true;
+  $("#no-conversation").hidden = false;
+  $("#customer-info").replaceChildren();
+  loadList();
+}
+
 function reloadCurrent() {
   if (state.current) openConversation(state.current.conversation.id);
 }
@@ -188,6 +205,7 @@ function renderHead() {
   badge.textContent = t(`state.${c.state}`);
   const closed = c.state === "closed";
   $("#claim-conversation").hidden = closed || c.state === "assigned";
+  $("#transfer-conversation").hidden = closed;
   $("#close-conversation").hidden = closed;
   $("#composer-text").disabled = closed;
   $("#composer-send").disabled = closed;
@@ -203,6 +221,10 @@ function renderInfo() {
     ["customer.external_id", identity.external_id],
     ["customer.since", fmtTime(customer.created_at)],
   ];
+  const c = state.current.conversation;
+  const group = state.groups.find((g) => g.id === c.group);
+  if (group) rows.push(["customer.group", group.name]);
+  if (c.satisfaction) rows.push(["customer.satisfaction", `${"★".repeat(c.satisfaction)}${"☆".repeat(5 - c.satisfaction)} (${c.satisfaction})`]);
   for (const [k, v] of rows) dl.append(el("dt", null, t(k)), el("dd", null, v));
 }
 
@@ -255,13 +277,14 @@ async function sendReply(e) {
 }
 
 function showPane(id, on) {
-  for (const p of ["#admin-pane", "#kb-pane"]) $(p).hidden = true;
+  for (const p of ["#admin-pane", "#kb-pane", "#routing-pane"]) $(p).hidden = true;
   $(id).hidden = !on;
   document.querySelector(".chat-pane").hidden = on;
 }
 
 const showAdmin = (on) => showPane("#admin-pane", on);
 const showKb = (on) => showPane("#kb-pane", on);
+const showRouting = (on) => showPane("#routing-pane", on);
 
 async function sendImage(e) {
   const file = e.target.files[0];

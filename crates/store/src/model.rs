@@ -50,6 +50,8 @@ pub struct Inbound {
     pub received_at: Timestamp,
     /// The state a conversation starts in if this message opens one.
     pub initial_state: ConversationState,
+    /// The skill group it starts with, if this message opens one.
+    pub initial_group: Option<SkillGroupId>,
 }
 
 #[derive(Debug, Clone)]
@@ -168,4 +170,12 @@ pub struct NewCandidate {
     pub answer: String,
     pub support: i64,
     pub conversations: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AgentLoad {
+    pub agent: kefu_domain::AgentId,
+    pub active: u32,
+    pub capacity: u32,
+    pub last_assigned_at: Timestamp,
 }

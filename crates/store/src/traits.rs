@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use kefu_domain::{
     Agent, AgentId, AgentStatus, Channel, ChannelId, Conversation, ConversationEvent, ConversationId,
     Customer, CustomerId, DeliveryStatus, FaqEntry, Identity, IdentityId, Message, MessageId, Sender,
-    SkillGroup, Timestamp,
+    SkillGroup, SkillGroupId, Timestamp,
 };
 
 #[async_trait]
@@ -23,12 +23,18 @@ pub trait ChannelStore: Send + Sync {
 pub trait AgentStore: Send + Sync {
     async fn create_skill_group(&self, name: &str, now: Timestamp) -> Result<SkillGroup>;
     async fn skill_groups(&self) -> Result<Vec<SkillGroup>>;
+    async fn skill_group(&self, id: SkillGroupId) -> Result<SkillGroup>;
+    /// Saves the name and routing settings.
+    async fn update_skill_group(&self, group: &SkillGroup) -> Result<SkillGroup>;
     async fn create_agent(&self, new: NewAgent, now: Timestamp) -> Result<Agent>;
     async fn agent(&self, id: AgentId) -> Result<Agent>;
     /// The agent and their password hash, for logging in.
     async fn agent_credentials(&self, username: &str) -> Result<(Agent, String)>;
     async fn agents(&self) -> Result<Vec<Agent>>;
     async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> Result<Agent>;
+    /// Sets what routing may give the agent: how many conversations at once, and from which
+    /// skill groups.
+    async fn set_agent_routing(&self, id: AgentId, capacity: u32, groups: &[SkillGroupId]) -> Result<Agent>;
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// A session that exists and has not expired at `now`.
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Session>;
@@ -42,6 +48,9 @@ pub trait ConversationStore: Send + Sync {
     async fn ingest(&self, inbound: Inbound) -> Result<IngestOutcome>;
     async fn conversation(&self, id: ConversationId) -> Result<Conversation>;
     async fn conversations(&self, filter: &ConversationFilter) -> Result<Vec<ConversationSummary>>;
+    /// Records an inbound message in a given (e.g. just closed) conversation instead of the
+    /// open one: a reply to the satisfaction survey. Deduplicated like `ingest`.
+    async fn append_inbound(&self, conversation: ConversationId, inbound: Inbound) -> Result<IngestOutcome>;
     /// Applies a lifecycle event through the domain state machine, atomically.
     async fn apply_event(
         &self,
@@ -168,6 +177,43 @@ pub trait KbStore: Send + Sync {
     async fn decide_candidate(&self, id: i64, status: &str, now: Timestamp) -> Result<()>;
 }
 
+/// What routing needs: loads, an atomic capacity-checked assignment, the queue, surveys.
+#[async_trait]
+pub trait RoutingStore: Send + Sync {
+    /// Active (assigned) conversations, capacity and last assignment of each agent.
+    async fn agent_loads(&self, agents: &[AgentId]) -> Result<Vec<AgentLoad>>;
+    /// Assigns the conversation to the first of `candidates` that is online and under capacity,
+    /// atomically (see the rule in `sql/routing.rs`). With `round_robin`, candidates are tried
+    /// starting after the group's last assigned agent, and that pointer moves on.
+    async fn assign_first(
+        &self,
+        id: ConversationId,
+        candidates: &[AgentId],
+        round_robin: Option<SkillGroupId>,
+        now: Timestamp,
+    ) -> Result<Option<Conversation>>;
+    /// The agent who last served this customer at or after `since`.
+    async fn last_agent_of(&self, customer: CustomerId, since: Timestamp) -> Result<Option<AgentId>>;
+    /// Queued conversations of a group (all groups with `None`) whose customer is waiting —
+    /// has written, not only followed — longest waiting first.
+    async fn queue(&self, group: Option<SkillGroupId>) -> Result<Vec<Conversation>>;
+    async fn queue_position_told(&self, id: ConversationId) -> Result<Option<u32>>;
+    async fn set_queue_position_told(&self, id: ConversationId, position: u32) -> Result<()>;
+    /// Open conversations served by the bot or an agent with no activity since `before`.
+    async fn idle_since(&self, before: Timestamp) -> Result<Vec<Conversation>>;
+    /// Opens a satisfaction survey on a closed conversation until `until`.
+    async fn open_survey(&self, id: ConversationId, until: Timestamp) -> Result<()>;
+    /// The closed conversation of this identity whose survey is still open at `now`.
+    async fn open_survey_of(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Conversation>>;
+    /// Records the rating and closes the survey.
+    async fn set_satisfaction(&self, id: ConversationId, score: u8) -> Result<()>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
     ChannelStore
@@ -178,6 +224,7 @@ pub trait Store:
     + PlatformStore
     + MediaStore
     + KbStore
+    + RoutingStore
     + Send
     + Sync
 {
@@ -192,6 +239,7 @@ impl<T> Store for T where
         + PlatformStore
         + MediaStore
         + KbStore
+        + RoutingStore
         + Send
         + Sync
 {

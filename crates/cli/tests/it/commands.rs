@@ -54,6 +54,42 @@ async fn a_bad_config_file_fails_with_a_message_naming_the_problem() {
     assert!(err.contains("bind"), "{err}");
 }
 
+#[test]
+fn kb_route_scores_keyword_rules_first_then_the_closest_entries_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq.jsonl");
+    let samples = dir.path().join("samples.jsonl");
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &faq,
+        [
+            r#"{"id":"1","question":"空调不制冷怎么办","answer":"检查滤网","group":"维修"}"#,
+            r#"{"id":"2","question":"空调漏水怎么处理","answer":"检查排水管","group":"维修"}"#,
+            r#"{"id":"3","question":"空调多少钱","answer":"三千起","group":"销售"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        &samples,
+        [
+            r#"{"q":"空调漏水了","group":"维修"}"#,
+            r#"{"q":"空调多少钱一台","group":"销售"}"#,
+            r#"{"q":"我要开发票","group":"财务"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let args = ["kb", "route", "--faq", faq.to_str().unwrap(), "--samples", samples.to_str().unwrap()];
+    let without = String::from_utf8(kefu(&args).stdout).unwrap();
+    assert!(without.contains("routing accuracy      66.7%"), "{without}");
+    std::fs::write(&rules, r#"{"财务": ["re:发票|报销"]}"#).unwrap();
+    let out = kefu(&[&args[..], &["--rules", rules.to_str().unwrap()]].concat());
+    let with = String::from_utf8(out.stdout).unwrap();
+    assert!(with.contains("routing accuracy     100.0%"), "{with}");
+    assert!(with.contains("财务") && with.contains("(1/1)"), "{with}");
+}
+
 fn kefu(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
         .args(args)

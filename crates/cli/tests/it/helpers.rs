@@ -106,9 +106,14 @@ impl Visitor {
     pub async fn say(&mut self, client_id: &str, text: &str) -> Value {
         let frame = json!({"type": "send", "client_id": client_id, "text": text});
         self.ws.send(Ws::Text(frame.to_string().into())).await.unwrap();
-        let ack = self.next().await;
-        assert_eq!(ack["type"], "ack", "{ack}");
-        ack
+        // kefu's own notices (leave-message, queue position) may arrive between acks.
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "ack" && frame["client_id"] == client_id {
+                return frame;
+            }
+            assert_eq!(frame["type"], "message", "{frame}");
+        }
     }
 
     pub fn history_texts(&self) -> Vec<String> {

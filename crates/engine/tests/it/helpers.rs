@@ -46,6 +46,7 @@ impl Outbound for ScriptedSender {
 
 pub struct Harness {
     pub engine: Engine,
+    pub bus: Arc<dyn Bus>,
     pub worker: OutboxWorker,
     pub clock: Arc<ManualClock>,
     pub sender: Arc<ScriptedSender>,
@@ -74,6 +75,7 @@ pub async fn harness() -> Harness {
     let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
     let sender = Arc::new(ScriptedSender::default());
     let engine = Engine::new(store.clone(), bus.clone(), clock.clone());
+    let bus_handle = bus.clone();
     let senders = Senders::default().with(ChannelKind::Webchat, sender.clone());
     let worker =
         OutboxWorker::new(store.clone(), bus, clock.clone(), senders, policy(), engine.outbox_wake());
@@ -90,10 +92,15 @@ pub async fn harness() -> Harness {
         )
         .await
         .unwrap();
-    Harness { engine, worker, clock, sender, channel, store, _dir: dir }
+    Harness { engine, bus: bus_handle, worker, clock, sender, channel, store, _dir: dir }
 }
 
 impl Harness {
+    /// Another engine on the same database: a restart, or a second node.
+    pub fn restart(&self) -> Engine {
+        Engine::new(self.store.clone(), self.bus.clone(), self.clock.clone())
+    }
+
     pub async fn customer_says(&self, visitor: &str, key: &str, text: &str) -> Accepted {
         let inbound = Inbound {
             channel_id: self.channel.id,
@@ -103,6 +110,7 @@ impl Harness {
             content: Content::text(text),
             received_at: self.clock.now(),
             initial_state: ConversationState::Queued,
+            initial_group: None,
         };
         match self.engine.receive(inbound).await.unwrap() {
             IngestOutcome::Accepted(a) => *a,

@@ -4,4 +4,5 @@ mod helpers;
 
 mod actions;
 mod outbox;
+mod routing;
 mod tokens;

@@ -78,9 +78,11 @@ async fn asking_for_a_human_hands_off_to_the_right_group_with_a_note_the_custome
     service_text(&mut v).await;
     v.say("bot-m-00000006", "转人工").await;
     assert!(service_text(&mut v).await["text"].as_str().unwrap().contains("转接人工"));
+    // The lead is online and serves 售后服务, so routing hands it straight to them.
+    assert_eq!(service_text(&mut v).await["text"], "您好，客服张主管为您服务。");
     let convs: Vec<Value> = lead.get("/conversations?scope=all").await.json().await.unwrap();
     let c = &convs[0];
-    assert_eq!(c["state"], "queued");
+    assert_eq!((c["state"].clone(), c["agent"].clone()), (json!("assigned"), lead.me["agent"]["id"].clone()));
     let groups = app.store.skill_groups().await.unwrap();
     let after_sales = groups.iter().find(|g| g.name == "售后服务").unwrap();
     assert_eq!(c["group"], after_sales.id.0);
@@ -108,8 +110,9 @@ async fn two_misses_in_a_row_hand_off_but_small_talk_does_not_count() {
             break;
         }
     }
+    assert_eq!(service_text(&mut v).await["text"], "您好，客服张主管为您服务。");
     let convs: Vec<Value> = lead.get("/conversations?scope=all").await.json().await.unwrap();
-    assert_eq!(convs[0]["state"], "queued");
+    assert_eq!(convs[0]["state"], "assigned");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,115 +1,12 @@
-//! Real headless Chromium: a visitor on the demo site chats with an agent in the workbench.
-//!
-//! Needs `/usr/bin/chromium` (or `KEFU_CHROMIUM`). Without it the test says loudly that it was
-//! skipped, unless `KEFU_REQUIRE_BROWSER` is set (as CI does), in which case it fails.
+//! Real headless Chromium: a visitor on the demo site chats with an agent in the workbench, and
+//! a supervisor teaches the bot.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::time::Duration;
-
-use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
-use chromiumoxide::handler::viewport::Viewport;
-use chromiumoxide::{Browser, BrowserConfig, Page};
-use futures::StreamExt;
-
+use crate::browser_kit::*;
 use crate::helpers::*;
-
-struct TestBrowser {
-    browser: Browser,
-    handler: tokio::task::JoinHandle<()>,
-    _profile: tempfile::TempDir,
-}
-
-fn chromium_path() -> Option<PathBuf> {
-    let path =
-        std::env::var_os("KEFU_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromium".into());
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("KEFU_REQUIRE_BROWSER").is_none(),
-        "KEFU_REQUIRE_BROWSER is set but {path:?} is missing"
-    );
-    let _ = writeln!(std::io::stderr(), "\n*** {path:?} not found: browser tests were SKIPPED ***\n");
-    None
-}
-
-async fn launch(exe: PathBuf) -> TestBrowser {
-    let profile = tempfile::tempdir().unwrap();
-    let config = BrowserConfig::builder()
-        .chrome_executable(exe)
-        .no_sandbox()
-        .user_data_dir(profile.path())
-        .window_size(1280, 900)
-        .viewport(Viewport { width: 1280, height: 900, ..Default::default() })
-        .args([
-            "disable-gpu",
-            "disable-quic",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-        ])
-        .launch_timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let (browser, mut events) = Browser::launch(config).await.expect("launch chromium");
-    let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
-    TestBrowser { browser, handler, _profile: profile }
-}
-
-impl TestBrowser {
-    /// A page in its own browser context: its own cookies and localStorage.
-    async fn isolated(&self, url: &str) -> Page {
-        let ctx = self.browser.create_browser_context(CreateBrowserContextParams::default()).await.unwrap();
-        let mut params = CreateTargetParams::new(url);
-        params.browser_context_id = Some(ctx);
-        self.browser.new_page(params).await.unwrap()
-    }
-
-    async fn shutdown(mut self) {
-        let _ = self.browser.close().await;
-        let _ = self.browser.wait().await;
-        let _ = self.handler.await;
-    }
-}
-
-/// Waits until a JS expression is true: the page updates asynchronously (WebSocket pushes).
-async fn until(page: &Page, expr: &str) {
-    for _ in 0..150 {
-        if let Ok(r) = page.evaluate_expression(expr).await
-            && r.into_value::<bool>().unwrap_or(false)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let html: String = page
-        .evaluate_expression("document.body.innerHTML")
-        .await
-        .map(|r| r.into_value().unwrap_or_default())
-        .unwrap_or_default();
-    panic!("page never satisfied `{expr}`; body was:\n{html}");
-}
-
-async fn eval<T: serde::de::DeserializeOwned>(page: &Page, expr: &str) -> T {
-    page.evaluate_expression(expr).await.unwrap().into_value().unwrap()
-}
-
-/// Focuses an element (by JS expression) and inserts text as an IME would, so Chinese and emoji work.
-async fn type_into(page: &Page, element: &str, text: &str) {
-    page.evaluate_expression(format!("{element}.focus()")).await.unwrap();
-    page.execute(InsertTextParams::new(text)).await.unwrap();
-}
 
 const FRAME: &str = "document.querySelector('#kefu-widget-frame').contentDocument";
 const VISITOR_TEXT: &str = "你好 😊 <b>x</b>";
 const REPLY: &str = "您好，我是小李 🙂 <i>请稍等</i>";
-
-fn js(s: &str) -> String {
-    serde_json::to_string(s).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text() {
@@ -124,17 +21,17 @@ async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text
     type_into(&visitor, &format!("{FRAME}.querySelector('#chat-input')"), VISITOR_TEXT).await;
     visitor.evaluate_expression(format!("{FRAME}.querySelector('#chat-send').click()")).await.unwrap();
     until(&visitor, &format!("[...{FRAME}.querySelectorAll('.bubble.customer')].some(b => b.textContent.includes('已送达客服'))")).await;
+    // Nobody is online yet, so kefu asks the visitor to leave a message.
+    until(&visitor, &format!("[...{FRAME}.querySelectorAll('.bubble.service')].some(b => b.textContent.includes('没有客服在线'))")).await;
 
     let agent = tb.isolated(&app.url("/")).await;
-    until(&agent, "!document.querySelector('#login-view').hidden").await;
-    type_into(&agent, "document.querySelector('#login-username')", "agent1").await;
-    type_into(&agent, "document.querySelector('#login-password')", "agent123").await;
-    agent.evaluate_expression("document.querySelector('#login-submit').click()").await.unwrap();
+    login(&agent, "agent1", "agent123").await;
     until(&agent, "document.querySelectorAll('.conv-item').length === 1").await;
     agent.evaluate_expression("document.querySelector('.conv-item').click()").await.unwrap();
-    until(&agent, "document.querySelectorAll('#messages .msg').length === 1").await;
+    until(&agent, "document.querySelectorAll('#messages .msg').length === 2").await;
 
-    let shown: String = eval(&agent, "document.querySelector('#messages .msg-text').textContent").await;
+    let shown: String =
+        eval(&agent, "document.querySelector('#messages .msg.inbound .msg-text').textContent").await;
     assert_eq!(shown, VISITOR_TEXT, "the agent sees exactly what the visitor typed");
     let injected: usize =
         eval(&agent, "document.querySelectorAll('#messages b, #messages i, .conv-item b').length").await;
@@ -159,7 +56,7 @@ async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text
     visitor.reload().await.unwrap();
     until(&visitor, "!!document.querySelector('#kefu-widget-button')").await;
     visitor.evaluate_expression("document.querySelector('#kefu-widget-button').click()").await.unwrap();
-    until(&visitor, &format!("({FRAME}?.querySelectorAll('#chat-log .msg-text').length ?? 0) >= 2")).await;
+    until(&visitor, &format!("({FRAME}?.querySelectorAll('#chat-log .msg-text').length ?? 0) >= 3")).await;
     let texts: Vec<String> = eval(
         &visitor,
         &format!(
@@ -167,17 +64,10 @@ async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text
         ),
     )
     .await;
-    assert_eq!(texts, vec![VISITOR_TEXT.to_owned(), REPLY.to_owned()]);
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!((texts[0].as_str(), texts[2].as_str()), (VISITOR_TEXT, REPLY));
+    assert!(texts[1].contains("没有客服在线"), "{texts:?}");
     tb.shutdown().await;
-}
-
-/// Saves a screenshot when `KEFU_SCREENSHOTS` names a directory (for looking at the UI).
-async fn snap(page: &Page, name: &str) {
-    if let Some(dir) = std::env::var_os("KEFU_SCREENSHOTS") {
-        use chromiumoxide::page::ScreenshotParams;
-        let path = PathBuf::from(dir).join(format!("{name}.png"));
-        let _ = page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), path).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,11 +77,7 @@ async fn a_supervisor_teaches_the_bot_and_a_visitor_clicks_its_suggestion() {
     let tb = launch(exe).await;
 
     let lead = tb.isolated(&app.url("/")).await;
-    until(&lead, "!document.querySelector('#login-view').hidden").await;
-    type_into(&lead, "document.querySelector('#login-username')", "lead").await;
-    type_into(&lead, "document.querySelector('#login-password')", "lead123").await;
-    lead.evaluate_expression("document.querySelector('#login-submit').click()").await.unwrap();
-    until(&lead, "document.querySelector('#me-name').textContent !== ''").await;
+    login(&lead, "lead", "lead123").await;
     lead.evaluate_expression("document.querySelector('#open-kb').click()").await.unwrap();
     until(&lead, "!document.querySelector('#kb-pane').hidden").await;
     for (q, a) in [

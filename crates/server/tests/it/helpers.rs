@@ -27,6 +27,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.data_dir = dir.to_path_buf();
     config.database_url = String::new();
     config.max_body_bytes = 64 * 1024;
+    // Tests run timeouts themselves (`engine.tick()`) after moving the injected clock.
+    config.routing.tick_seconds = 0;
     config
 }
 
@@ -118,6 +120,20 @@ impl AgentClient {
             .unwrap()
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .put(format!("{}/api{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn conversation(&self, id: i64) -> Value {
+        self.get(&format!("/conversations/{id}")).await.json::<Value>().await.unwrap()["conversation"].clone()
+    }
+
     pub async fn conversations(&self) -> Vec<Value> {
         self.get("/conversations").await.json().await.unwrap()
     }
@@ -130,8 +146,10 @@ impl AgentClient {
 
     pub async fn reply(&self, conv: i64, text: &str) -> Value {
         let res = self.post(&format!("/conversations/{conv}/messages"), json!({"text": text})).await;
-        assert_eq!(res.status(), 200, "reply");
-        res.json().await.unwrap()
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "reply: {body}");
+        body
     }
 }
 
@@ -171,10 +189,25 @@ impl Visitor {
     /// Sends a text and returns the server's ack.
     pub async fn say(&mut self, client_id: &str, text: &str) -> Value {
         self.send_frame(json!({"type": "send", "client_id": client_id, "text": text})).await;
-        let ack = self.next().await;
-        assert_eq!(ack["type"], "ack", "{ack}");
-        assert_eq!(ack["client_id"], client_id);
-        ack
+        // kefu's own notices (leave-message, queue position) may arrive before the ack.
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "ack" && frame["client_id"] == client_id {
+                return frame;
+            }
+            assert_eq!(frame["type"], "message", "{frame}");
+        }
+    }
+
+    /// The text of the next message shown to the visitor.
+    pub async fn next_text(&mut self) -> String {
+        self.next_message().await["content"]["text"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The texts in the history the widget got on connecting.
+    pub fn history_texts(&self) -> Vec<String> {
+        let history = self.hello["history"].as_array().unwrap();
+        history.iter().map(|m| m["content"]["text"].as_str().unwrap_or_default().to_owned()).collect()
     }
 
     pub async fn next_message(&mut self) -> Value {
@@ -220,4 +253,13 @@ impl Feed {
             }
         }
     }
+}
+
+/// The texts a WeChat user received from kefu through the platform's send APIs.
+pub fn wechat_texts(sim: &kefu_sim::SimHandle, user: &str) -> Vec<String> {
+    sim.inbox(user)
+        .iter()
+        .filter(|r| r.msgtype == "text")
+        .filter_map(|r| r.content["content"].as_str().or(r.content["Content"].as_str()).map(str::to_owned))
+        .collect()
 }

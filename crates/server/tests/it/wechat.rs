@@ -17,19 +17,23 @@ fn is_text(e: &Value, text: &str) -> bool {
     e["type"] == "message_created" && e["message"]["content"]["text"] == text
 }
 
-/// The user writes on the OA; returns the kefu conversation id once the agent sees it.
+/// What routing tells a customer it gave to agent1 (小李), the only agent online in these tests.
+const GREETING: &str = "您好，客服小李为您服务。";
+
+fn is_sent(e: &Value, text: &str) -> bool {
+    e["type"] == "message_updated"
+        && e["message"]["status"] == "sent"
+        && e["message"]["content"]["text"] == text
+}
+
+/// The user writes on the OA; returns the kefu conversation id once it was routed to the
+/// agent and the customer was told so.
 async fn user_writes(sim: &kefu_sim::SimHandle, feed: &mut Feed, text: &str) -> i64 {
     let d = sim.oa_user_says(APP, USER, SimMessage::text(text)).await.unwrap();
     assert!(d.ok && d.passive_reply.is_none(), "{d:?}");
-    feed.until(|e| is_text(e, text)).await["conversation"]["id"].as_i64().unwrap()
-}
-
-fn custom_texts(sim: &kefu_sim::SimHandle, user: &str) -> Vec<String> {
-    sim.inbox(user)
-        .iter()
-        .filter(|r| r.msgtype == "text")
-        .filter_map(|r| r.content["content"].as_str().or(r.content["Content"].as_str()).map(str::to_owned))
-        .collect()
+    let conv = feed.until(|e| is_text(e, text)).await["conversation"]["id"].as_i64().unwrap();
+    feed.until(|e| is_sent(e, GREETING)).await;
+    conv
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +48,7 @@ async fn a_safe_mode_message_reaches_the_workbench_and_the_reply_reaches_wechat_
 
     agent.reply(conv, "您好！我是小李 🙂 <i>请稍等</i>").await;
     feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
-    assert_eq!(custom_texts(&sim, USER), vec!["您好！我是小李 🙂 <i>请稍等</i>"]);
+    assert_eq!(wechat_texts(&sim, USER), vec![GREETING, "您好！我是小李 🙂 <i>请稍等</i>"]);
     assert_eq!(sim.inbox(USER)[0].via, Via::CustomSend);
 }
 
@@ -101,8 +105,9 @@ async fn an_agent_image_is_uploaded_and_arrives_byte_for_byte() {
     assert_eq!(res.status(), 200);
     feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
     let got = sim.inbox(USER);
-    let media = got[0].media.as_ref().expect("an image delivery");
-    assert_eq!((got[0].msgtype.as_str(), media.sha256.as_str()), ("image", info["sha256"].as_str().unwrap()));
+    let image = got.last().unwrap();
+    let media = image.media.as_ref().expect("an image delivery");
+    assert_eq!((image.msgtype.as_str(), media.sha256.as_str()), ("image", info["sha256"].as_str().unwrap()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,11 +117,11 @@ async fn an_expired_token_is_refreshed_once_and_the_send_retried() {
     let mut feed = agent.feed(app.addr).await;
     let conv = user_writes(&sim, &mut feed, "在吗").await;
     agent.reply(conv, "第一条").await;
-    feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
+    feed.until(|e| is_sent(e, "第一条")).await;
     sim.set_faults(Faults { expire_tokens: true, ..Default::default() });
     agent.reply(conv, "令牌过期后的第二条").await;
-    feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
-    assert_eq!(custom_texts(&sim, USER), vec!["第一条", "令牌过期后的第二条"]);
+    feed.until(|e| is_sent(e, "令牌过期后的第二条")).await;
+    assert_eq!(wechat_texts(&sim, USER), vec![GREETING, "第一条", "令牌过期后的第二条"]);
     assert_eq!(sim.stats().token_fetches[APP], 2);
 }
 
@@ -137,7 +142,7 @@ async fn quota_errors_and_platform_500s_are_retried_later_and_then_delivered() {
     assert!(e["message"]["error"].as_str().unwrap().contains("500"), "{e}");
     app.clock.advance(Duration::from_secs(600));
     feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
-    assert_eq!(custom_texts(&sim, USER), vec!["限流之后"]);
+    assert_eq!(wechat_texts(&sim, USER), vec![GREETING, "限流之后"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +158,7 @@ async fn after_48_hours_a_reply_is_refused_with_a_reason_the_agent_can_read() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "refused");
     assert!(body["message"].as_str().unwrap().contains("48小时"), "{body}");
-    assert!(sim.inbox(USER).is_empty());
+    assert_eq!(wechat_texts(&sim, USER), vec![GREETING], "nothing after the window closed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +167,8 @@ async fn the_sixth_reply_to_one_customer_message_is_refused() {
     let agent = app.agent("agent1", "agent123").await;
     let mut feed = agent.feed(app.addr).await;
     let conv = user_writes(&sim, &mut feed, "在吗").await;
-    for i in 0..5 {
+    // The greeting was the first of the five messages one customer message allows.
+    for i in 0..4 {
         agent.reply(conv, &format!("第{i}条")).await;
     }
     let res = agent.post(&format!("/conversations/{conv}/messages"), json!({"text": "第六条"})).await;
@@ -190,6 +196,7 @@ async fn a_wecom_member_reaches_an_agent_and_gets_the_reply_in_the_app() {
     assert!(d.ok, "{d:?}");
     let conv = feed.until(|e| is_text(e, "电脑开不了机 💻")).await["conversation"]["id"].as_i64().unwrap();
     feed.until(|e| is_text(e, "您好，这里是内部 IT 服务台，请描述您遇到的问题。")).await;
+    feed.until(|e| is_sent(e, "您好，客服小王为您服务。")).await;
     agent.reply(conv, "请先长按电源键10秒").await;
     feed.until(|e| {
         e["type"] == "message_updated"
@@ -200,7 +207,9 @@ async fn a_wecom_member_reaches_an_agent_and_gets_the_reply_in_the_app() {
     let got: Vec<_> =
         sim.inbox("zhangsan").into_iter().map(|r| (r.via, r.content["content"].clone())).collect();
     let welcome = json!("您好，这里是内部 IT 服务台，请描述您遇到的问题。");
-    assert_eq!(got, vec![(Via::AppSend, welcome), (Via::AppSend, json!("请先长按电源键10秒"))]);
+    let greeting = json!("您好，客服小王为您服务。");
+    let want = [welcome, greeting, json!("请先长按电源键10秒")].map(|t| (Via::AppSend, t));
+    assert_eq!(got, want.to_vec());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,14 +221,16 @@ async fn a_wechat_customer_service_chat_is_pulled_welcomed_answered_and_ended() 
     let d = sim.kf_customer_says(KFID, customer, SimMessage::text("想咨询一下套餐 📱")).await.unwrap();
     assert!(d.ok, "{d:?}");
     let conv = feed.until(|e| is_text(e, "想咨询一下套餐 📱")).await["conversation"]["id"].as_i64().unwrap();
+    feed.until(|e| is_sent(e, GREETING)).await;
     let welcome = sim.inbox(customer);
     assert_eq!(welcome[0].via, Via::KfEvent, "{welcome:?}");
     assert_eq!(sim.kf_service_state(KFID, customer).map(|s| s.0), Some(1), "API reception");
 
     agent.reply(conv, "您好，请问想了解哪种套餐？").await;
-    feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
+    feed.until(|e| is_sent(e, "您好，请问想了解哪种套餐？")).await;
     let sent: Vec<_> = sim.inbox(customer).into_iter().filter(|r| r.via == Via::KfSend).collect();
-    assert_eq!(sent[0].content["content"], "您好，请问想了解哪种套餐？");
+    let texts: Vec<_> = sent.iter().map(|r| r.content["content"].clone()).collect();
+    assert_eq!(texts, vec![json!(GREETING), json!("您好，请问想了解哪种套餐？")]);
 
     assert_eq!(agent.post(&format!("/conversations/{conv}/close"), json!({})).await.status(), 200);
     for _ in 0..100 {
@@ -282,7 +293,7 @@ async fn suggestions_go_out_as_a_clickable_menu_and_links_as_a_news_card() {
     for _ in 0..2 {
         feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;
     }
-    let got = sim.inbox(USER);
+    let got: Vec<_> = sim.inbox(USER).into_iter().skip(1).collect();
     assert_eq!(got[0].msgtype, "msgmenu");
     assert_eq!(got[0].content["list"][1], json!({"id": "B021", "content": "发票抬头能改吗？"}));
     assert_eq!(got[1].msgtype, "news");

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use kefu_domain::{Agent, AgentId, AgentStatus, SkillGroup, SkillGroupId, Timestamp};
+use kefu_domain::{Agent, AgentId, AgentStatus, GroupRouting, SkillGroup, SkillGroupId, Timestamp};
 
 use super::SqlStore;
 use super::exec::{Row, q};
@@ -16,6 +16,36 @@ macro_rules! select_agents {
             $(, $tail)?
         )
     };
+}
+
+macro_rules! select_groups {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, name, strategy, sticky_hours, queue_timeout_secs, business_hours, keywords, \
+             closing_message FROM skill_groups",
+            $tail
+        )
+    };
+}
+
+fn group_from(r: &Row) -> Result<SkillGroup> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let business_hours = match r.opt_text("business_hours")? {
+        Some(h) => Some(serde_json::from_str(&h).map_err(corrupt)?),
+        None => None,
+    };
+    Ok(SkillGroup {
+        id: SkillGroupId(r.int("id")?),
+        name: r.text("name")?,
+        routing: GroupRouting {
+            strategy: r.parsed("strategy")?,
+            sticky_hours: u32::try_from(r.int("sticky_hours")?).unwrap_or(0),
+            queue_timeout_secs: r.opt_int("queue_timeout_secs")?.and_then(|v| u32::try_from(v).ok()),
+            business_hours,
+            keywords: serde_json::from_str(&r.text("keywords")?).map_err(corrupt)?,
+            closing_message: r.opt_text("closing_message")?,
+        },
+    })
 }
 
 fn agent_from(r: &Row, skill_groups: Vec<SkillGroupId>) -> Result<Agent> {
@@ -60,14 +90,56 @@ impl AgentStore for SqlStore {
             ))
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("skill group {name:?}")))?;
-        Ok(SkillGroup { id: SkillGroupId(r.int("id")?), name: name.to_owned() })
+        self.skill_group(SkillGroupId(r.int("id")?)).await
     }
 
     async fn skill_groups(&self) -> Result<Vec<SkillGroup>> {
-        let rows = self.reader().all(q!("SELECT id, name FROM skill_groups ORDER BY id")).await?;
-        rows.iter()
-            .map(|r| Ok(SkillGroup { id: SkillGroupId(r.int("id")?), name: r.text("name")? }))
-            .collect()
+        let rows = self.reader().all(q!(select_groups!(" ORDER BY id"))).await?;
+        rows.iter().map(group_from).collect()
+    }
+
+    async fn skill_group(&self, id: SkillGroupId) -> Result<SkillGroup> {
+        group_from(&self.reader().one(q!(select_groups!(" WHERE id = $1"), id.0)).await?)
+    }
+
+    async fn update_skill_group(&self, g: &SkillGroup) -> Result<SkillGroup> {
+        let r = &g.routing;
+        let hours = r.business_hours.as_ref().map(|h| serde_json::to_string(h).unwrap_or_default());
+        let n = self
+            .writer()
+            .exec(q!(
+                "UPDATE skill_groups SET name = $1, strategy = $2, sticky_hours = $3, queue_timeout_secs = $4, \
+                 business_hours = $5, keywords = $6, closing_message = $7 WHERE id = $8",
+                &g.name,
+                r.strategy.as_str(),
+                r.sticky_hours,
+                r.queue_timeout_secs.map(i64::from),
+                hours,
+                serde_json::to_string(&r.keywords).unwrap_or_else(|_| "[]".into()),
+                r.closing_message.clone(),
+                g.id.0
+            ))
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.skill_group(g.id).await
+    }
+
+    async fn set_agent_routing(&self, id: AgentId, capacity: u32, groups: &[SkillGroupId]) -> Result<Agent> {
+        let mut tx = self.begin().await?;
+        let n = tx.conn().exec(q!("UPDATE agents SET capacity = $1 WHERE id = $2", capacity, id.0)).await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.conn().exec(q!("DELETE FROM agent_skill_groups WHERE agent_id = $1", id.0)).await?;
+        for g in groups {
+            tx.conn()
+                .exec(q!("INSERT INTO agent_skill_groups (agent_id, group_id) VALUES ($1, $2)", id.0, g.0))
+                .await?;
+        }
+        tx.commit().await?;
+        self.agent(id).await
     }
 
     async fn create_agent(&self, new: NewAgent, now: Timestamp) -> Result<Agent> {

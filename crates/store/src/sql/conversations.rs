@@ -84,6 +84,12 @@ fn default_name(external_id: &str) -> String {
     format!("访客 {tail}")
 }
 
+/// A platform event (a follow, entering the chat) is not a request for a person: a queued
+/// conversation starts waiting — gets its `queued_at` — with the customer's first real message.
+fn waits_for_person(inb: &Inbound) -> bool {
+    !matches!(inb.content, Content::Event { .. })
+}
+
 async fn open_conversation(c: &mut Conn<'_>, identity: IdentityId) -> Result<Option<Conversation>> {
     let r = c
         .opt(q!(
@@ -106,15 +112,19 @@ async fn find_or_open_conversation(
     if let Some(c) = open_conversation(&mut tx.conn(), ident.id).await? {
         return Ok((c, false));
     }
+    let queued_at = (inb.initial_state == ConversationState::Queued && waits_for_person(inb))
+        .then_some(inb.received_at.0);
     tx.conn()
         .exec(q!(
-            "INSERT INTO conversations (customer_id, identity_id, channel_id, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO conversations (customer_id, identity_id, channel_id, state, created_at, updated_at, queued_at, \
+             group_id) VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
             ident.customer_id.0,
             ident.id.0,
             inb.channel_id.0,
             inb.initial_state.as_str(),
-            inb.received_at.0
+            inb.received_at.0,
+            queued_at,
+            inb.initial_group.map(|g| g.0)
         ))
         .await?;
     let conv = open_conversation(&mut tx.conn(), ident.id).await?.ok_or(StoreError::NotFound)?;
@@ -173,17 +183,11 @@ pub(super) async fn insert_message(
     })
 }
 
-async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
-    if let Some(key) = &inb.dedupe_key
-        && let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await?
-    {
-        return Ok(IngestOutcome::Duplicate(m));
-    }
-    let (customer, identity) = upsert_identity(tx, inb).await?;
-    let (mut conversation, new_conversation) = find_or_open_conversation(tx, inb, &identity).await?;
-    let draft = Message {
+/// The customer's message as it will be stored (the id comes from the insert).
+fn inbound_draft(inb: &Inbound, conversation: ConversationId) -> Message {
+    Message {
         id: MessageId(0),
-        conversation_id: conversation.id,
+        conversation_id: conversation,
         channel_id: inb.channel_id,
         direction: Direction::Inbound,
         sender: Sender::Customer,
@@ -192,7 +196,18 @@ async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
         status: DeliveryStatus::Received,
         error: None,
         created_at: inb.received_at,
-    };
+    }
+}
+
+async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
+    if let Some(key) = &inb.dedupe_key
+        && let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await?
+    {
+        return Ok(IngestOutcome::Duplicate(m));
+    }
+    let (customer, identity) = upsert_identity(tx, inb).await?;
+    let (mut conversation, new_conversation) = find_or_open_conversation(tx, inb, &identity).await?;
+    let draft = inbound_draft(inb, conversation.id);
     let Some(message) = insert_message(&mut tx.conn(), &draft, inb.dedupe_key.as_deref()).await? else {
         return Err(StoreError::Concurrent);
     };
@@ -203,6 +218,19 @@ async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
             conversation.id.0
         ))
         .await?;
+    if conversation.state() == ConversationState::Queued
+        && conversation.queued_at.is_none()
+        && waits_for_person(inb)
+    {
+        tx.conn()
+            .exec(q!(
+                "UPDATE conversations SET queued_at = $1 WHERE id = $2",
+                inb.received_at.0,
+                conversation.id.0
+            ))
+            .await?;
+        conversation.queued_at = Some(inb.received_at);
+    }
     conversation.last_inbound_at = Some(inb.received_at);
     conversation.updated_at = inb.received_at;
     Ok(IngestOutcome::Accepted(Box::new(Accepted {
@@ -234,6 +262,39 @@ impl ConversationStore for SqlStore {
         Err(StoreError::Concurrent)
     }
 
+    async fn append_inbound(&self, id: ConversationId, inb: Inbound) -> Result<IngestOutcome> {
+        let mut tx = self.begin().await?;
+        if let Some(key) = &inb.dedupe_key
+            && let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await?
+        {
+            return Ok(IngestOutcome::Duplicate(m));
+        }
+        let conv = rows::conversation(
+            &tx.conn()
+                .one(q!(
+                    concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
+                    id.0
+                ))
+                .await?,
+        )?;
+        let identity = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let customer = find_customer(&mut tx.conn(), identity.customer_id).await?;
+        let draft = inbound_draft(&inb, conv.id);
+        let message = insert_message(&mut tx.conn(), &draft, inb.dedupe_key.as_deref())
+            .await?
+            .ok_or(StoreError::Concurrent)?;
+        tx.commit().await?;
+        Ok(IngestOutcome::Accepted(Box::new(Accepted {
+            message,
+            conversation: conv,
+            customer,
+            identity,
+            new_conversation: false,
+        })))
+    }
+
     async fn conversation(&self, id: ConversationId) -> Result<Conversation> {
         let r = self
             .reader()
@@ -261,16 +322,24 @@ impl ConversationStore for SqlStore {
         let current = rows::conversation(&tx.conn().one(q!(sql, id.0)).await?)?;
         let next: Status = transition(&current.status, &event)?;
         let closed_at = if next.state == ConversationState::Closed { Some(now.0) } else { None };
+        // Entering the queue starts the wait (first come, first served); leaving it ends it.
+        let queued_at = match (current.state(), next.state) {
+            (ConversationState::Queued, ConversationState::Queued) => current.queued_at,
+            (_, ConversationState::Queued) => Some(now),
+            _ => None,
+        };
         tx.conn()
             .exec(q!(
                 "UPDATE conversations SET state = $1, agent_id = $2, group_id = $3, close_reason = $4, \
-                 updated_at = $5, closed_at = COALESCE(closed_at, $6) WHERE id = $7",
+                 updated_at = $5, closed_at = COALESCE(closed_at, $6), queued_at = $7, \
+                 queue_position_told = NULL WHERE id = $8",
                 next.state.as_str(),
                 next.agent.map(|a| a.0),
                 next.group.map(|g| g.0),
                 next.close_reason.map(|r| r.as_str()),
                 now.0,
                 closed_at,
+                queued_at.map(|t| t.0),
                 id.0
             ))
             .await?;
@@ -279,6 +348,7 @@ impl ConversationStore for SqlStore {
             status: next,
             updated_at: now,
             closed_at: current.closed_at.or(closed_at.map(Timestamp)),
+            queued_at,
             ..current
         })
     }

@@ -14,6 +14,7 @@ mod media;
 mod messages;
 mod outbox;
 mod platform;
+mod routing;
 mod rows;
 
 use std::str::FromStr;

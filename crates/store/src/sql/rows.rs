@@ -9,7 +9,7 @@ use crate::Result;
 macro_rules! conversation_cols {
     () => {
         "c.id, c.customer_id, c.identity_id, c.channel_id, c.state, c.agent_id, c.group_id, \
-         c.close_reason, c.created_at, c.updated_at, c.closed_at, c.last_inbound_at"
+         c.close_reason, c.created_at, c.updated_at, c.closed_at, c.last_inbound_at, c.queued_at, c.satisfaction"
     };
 }
 macro_rules! message_cols {
@@ -49,6 +49,8 @@ pub(crate) fn conversation(r: &Row) -> Result<Conversation> {
         updated_at: Timestamp(r.int("updated_at")?),
         closed_at: r.opt_int("closed_at")?.map(Timestamp),
         last_inbound_at: r.opt_int("last_inbound_at")?.map(Timestamp),
+        queued_at: r.opt_int("queued_at")?.map(Timestamp),
+        satisfaction: r.opt_int("satisfaction")?.and_then(|v| u8::try_from(v).ok()),
     })
 }
 

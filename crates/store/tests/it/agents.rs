@@ -25,6 +25,10 @@ contract!(agents_keep_their_skill_groups_and_credentials, |s| {
     assert_eq!(online.status, AgentStatus::Online);
     assert_eq!(s.agents().await?, vec![online]);
     assert_eq!(s.skill_groups().await?.len(), 2);
+    let moved = s.set_agent_routing(a.id, 8, &[after.id]).await?;
+    assert_eq!((moved.capacity, moved.skill_groups.clone()), (8, vec![after.id]));
+    assert_eq!(s.agent(a.id).await?, moved);
+    assert!(matches!(s.set_agent_routing(AgentId(999_999), 1, &[]).await, Err(StoreError::NotFound)));
     Ok(())
 });
 

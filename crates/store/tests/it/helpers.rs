@@ -105,6 +105,7 @@ pub fn inbound(channel: &Channel, from: &str, key: Option<&str>, text: &str) -> 
         content: Content::text(text),
         received_at: T0,
         initial_state: ConversationState::Queued,
+        initial_group: None,
     }
 }
 

@@ -9,3 +9,4 @@ mod ingest;
 mod kb;
 mod outbox;
 mod platform;
+mod routing;

@@ -1,0 +1,94 @@
+//! Skill groups and agents for supervisors: routing settings per group (strategy, sticky
+//! window, keywords and patterns, business hours, queue timeout, closing message) and agents'
+//! capacity and groups. Changes apply to the next routing decision.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use kefu_domain::{Agent, AgentId, GroupRouting, Role, SkillGroup, SkillGroupId};
+use kefu_engine::routing::check_rule;
+use serde::Deserialize;
+
+use crate::auth::CurrentAgent;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub async fn list(State(state): State<AppState>, me: CurrentAgent) -> ApiResult<Json<Vec<SkillGroup>>> {
+    me.require(Role::Agent)?;
+    Ok(Json(state.store.skill_groups().await?))
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    name: String,
+    #[serde(default)]
+    routing: GroupRouting,
+}
+
+fn validate(f: &GroupForm) -> ApiResult<()> {
+    if f.name.trim().is_empty() || f.name.chars().count() > 50 {
+        return Err(ApiError::BadRequest("the name must be 1-50 characters".into()));
+    }
+    for k in &f.routing.keywords {
+        check_rule(k).map_err(|e| ApiError::BadRequest(format!("rule {k:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Json(f): Json<GroupForm>,
+) -> ApiResult<Json<SkillGroup>> {
+    me.require(Role::Supervisor)?;
+    validate(&f)?;
+    let mut g = state.store.create_skill_group(f.name.trim(), state.clock.now()).await?;
+    g.routing = f.routing;
+    Ok(Json(state.store.update_skill_group(&g).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(f): Json<GroupForm>,
+) -> ApiResult<Json<SkillGroup>> {
+    me.require(Role::Supervisor)?;
+    validate(&f)?;
+    let g = SkillGroup { id: SkillGroupId(id), name: f.name.trim().to_owned(), routing: f.routing };
+    let saved = state.store.update_skill_group(&g).await?;
+    state.engine.drain().await?;
+    Ok(Json(saved))
+}
+
+pub async fn agents(State(state): State<AppState>, me: CurrentAgent) -> ApiResult<Json<Vec<Agent>>> {
+    me.require(Role::Agent)?;
+    Ok(Json(state.store.agents().await?))
+}
+
+#[derive(Deserialize)]
+pub struct AgentForm {
+    capacity: u32,
+    /// Skill group ids; left out, the agent keeps their groups.
+    skill_groups: Option<Vec<SkillGroupId>>,
+}
+
+pub async fn update_agent(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(f): Json<AgentForm>,
+) -> ApiResult<Json<Agent>> {
+    me.require(Role::Supervisor)?;
+    if f.capacity > 100 {
+        return Err(ApiError::BadRequest("capacity must be at most 100".into()));
+    }
+    let current = state.store.agent(AgentId(id)).await?;
+    let groups = f.skill_groups.unwrap_or(current.skill_groups);
+    let known: Vec<SkillGroupId> = state.store.skill_groups().await?.iter().map(|g| g.id).collect();
+    if let Some(g) = groups.iter().find(|g| !known.contains(g)) {
+        return Err(ApiError::BadRequest(format!("no skill group {}", g.0)));
+    }
+    let agent = state.store.set_agent_routing(current.id, f.capacity, &groups).await?;
+    state.engine.drain().await?;
+    Ok(Json(agent))
+}

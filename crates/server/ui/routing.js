@@ -1,0 +1,164 @@
+// The supervisor's routing page: skill groups (strategy, sticky window, keyword rules, business
+// hours, queue timeout, closing message) and agents (capacity, groups). Saved rules apply to
+// the next conversation.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+
+const $ = (sel) => document.querySelector(sel);
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+let groups = [];
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+const list = (s) => s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
+
+function hoursText(h) {
+  if (!h) return t("routing.always");
+  const days = DAYS.filter((d) => h.weekly[d]?.length).map((d) => t(`day.${d}`)).join("");
+  const first = Object.values(h.weekly).find((v) => v.length)?.[0];
+  return first ? `${days} ${first[0]}–${first[1]}` : t("routing.never");
+}
+
+function groupRow(g) {
+  const tr = el("tr");
+  const edit = el("button", "secondary", t("kb.edit_button"));
+  edit.type = "button";
+  edit.onclick = () => fill(g);
+  const actions = el("td");
+  actions.append(edit);
+  tr.append(
+    el("td", null, g.name),
+    el("td", null, t(`strategy.${g.routing.strategy}`)),
+    el("td", null, g.routing.keywords.join("、")),
+    el("td", null, hoursText(g.routing.business_hours)),
+    actions,
+  );
+  return tr;
+}
+
+function fill(g) {
+  const f = $("#group-form");
+  const r = g.routing;
+  f.id.value = g.id;
+  f.name.value = g.name;
+  f.strategy.value = r.strategy;
+  f.sticky_hours.value = r.sticky_hours;
+  f.queue_timeout_secs.value = r.queue_timeout_secs ?? "";
+  f.keywords.value = r.keywords.join("\n");
+  f.closing_message.value = r.closing_message ?? "";
+  const h = r.business_hours;
+  f.hours_on.checked = !!h;
+  const first = h && Object.values(h.weekly).find((v) => v.length)?.[0];
+  f.open.value = first?.[0] ?? "09:00";
+  f.close.value = first?.[1] ?? "18:00";
+  f.offset.value = h ? h.utc_offset_minutes / 60 : 8;
+  for (const d of DAYS) f[`day_${d}`].checked = h ? !!h.weekly[d]?.length : !["sat", "sun"].includes(d);
+  f.holidays.value = h?.holidays.join(", ") ?? "";
+  f.workdays.value = h?.workdays.join(", ") ?? "";
+  f.name.focus();
+}
+
+function formRouting(f) {
+  const interval = [[f.open.value, f.close.value]];
+  const weekly = Object.fromEntries(DAYS.filter((d) => f[`day_${d}`].checked).map((d) => [d, interval]));
+  const hours = {
+    utc_offset_minutes: Math.round(Number(f.offset.value) * 60),
+    weekly,
+    holidays: list(f.holidays.value),
+    workdays: list(f.workdays.value),
+  };
+  return {
+    strategy: f.strategy.value,
+    sticky_hours: Number(f.sticky_hours.value || 0),
+    queue_timeout_secs: f.queue_timeout_secs.value ? Number(f.queue_timeout_secs.value) : null,
+    business_hours: f.hours_on.checked ? hours : null,
+    keywords: f.keywords.value.split("\n").map((k) => k.trim()).filter(Boolean),
+    closing_message: f.closing_message.value.trim() || null,
+  };
+}
+
+async function save(e) {
+  e.preventDefault();
+  const f = e.target;
+  $("#group-error").textContent = "";
+  const body = { name: f.name.value, routing: formRouting(f) };
+  try {
+    if (f.id.value) await api("PUT", `/groups/${f.id.value}`, body);
+    else await api("POST", "/groups", body);
+    f.reset();
+    f.id.value = "";
+    await load();
+  } catch (err) {
+    $("#group-error").textContent = err.message;
+  }
+}
+
+function agentRow(a) {
+  const tr = el("tr");
+  const capacity = el("input");
+  capacity.type = "number";
+  capacity.min = 0;
+  capacity.max = 100;
+  capacity.value = a.capacity;
+  capacity.className = "capacity";
+  const member = el("td", "members");
+  for (const g of groups) {
+    const box = el("input");
+    box.type = "checkbox";
+    box.value = g.id;
+    box.checked = a.skill_groups.includes(g.id);
+    const label = el("label", "inline");
+    label.append(box, el("span", null, g.name));
+    member.append(label);
+  }
+  const saveAgent = async () => {
+    const skill_groups = [...member.querySelectorAll("input:checked")].map((b) => Number(b.value));
+    try {
+      await api("PUT", `/agents/${a.id}`, { capacity: Number(capacity.value), skill_groups });
+      tr.classList.remove("error-row");
+    } catch (err) {
+      tr.classList.add("error-row");
+      tr.title = err.message;
+    }
+  };
+  capacity.onchange = saveAgent;
+  member.onchange = saveAgent;
+  const cap = el("td");
+  cap.append(capacity);
+  tr.append(el("td", null, `${a.display_name}（${a.username}）`), el("td", null, t(`status.${a.status}`)), cap, member);
+  return tr;
+}
+
+async function load() {
+  groups = await api("GET", "/groups");
+  $("#group-rows").replaceChildren(...groups.map(groupRow));
+  const agents = await api("GET", "/agents");
+  $("#agent-rows").replaceChildren(...agents.map(agentRow));
+}
+
+export function setupRouting(isSupervisor, showPane) {
+  if (!isSupervisor) return;
+  const days = $("#group-form .days");
+  days.replaceChildren(
+    ...DAYS.map((d) => {
+      const label = el("label", "inline");
+      const box = el("input");
+      box.type = "checkbox";
+      box.name = `day_${d}`;
+      box.defaultChecked = !["sat", "sun"].includes(d);
+      label.append(box, el("span", null, t(`day.${d}`)));
+      return label;
+    }),
+  );
+  $("#open-routing").onclick = async () => {
+    showPane(true);
+    await load();
+  };
+  $("#close-routing").onclick = () => showPane(false);
+  $("#group-form").onsubmit = save;
+}
