@@ -1,5 +1,6 @@
 //! Channel adapters: one module per platform, each turning its wire protocol into kefu's model.
 
+pub mod dingtalk;
 pub mod outbound;
 pub mod platform;
 pub mod rules;

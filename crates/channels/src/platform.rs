@@ -1,7 +1,8 @@
-//! What platform adapters need from the rest of kefu: shared access tokens and stored media.
+//! What platform adapters need from the rest of kefu: shared access tokens, stored media and
+//! per-person platform sessions.
 
 use async_trait::async_trait;
-use kefu_domain::Timestamp;
+use kefu_domain::{ChannelId, Timestamp};
 
 use crate::SendError;
 
@@ -40,4 +41,11 @@ pub struct Media {
 pub trait MediaSource: Send + Sync {
     /// The file behind a kefu media URL (`/media/<id>`), if it is one of ours.
     async fn load(&self, url: &str) -> Option<Media>;
+}
+
+/// Per-person state a platform hands out with each message and a sender needs later (e.g.
+/// DingTalk's sessionWebhook), kept as JSON per channel and external id.
+#[async_trait]
+pub trait PlatformSessions: Send + Sync {
+    async fn get(&self, channel: ChannelId, external_id: &str) -> Option<String>;
 }

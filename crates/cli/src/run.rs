@@ -59,8 +59,12 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     println!("kefu listening on {base}");
     println!("  workbench (客服工作台): {base}/");
     if let Some(sim) = &sandbox {
-        println!("  WeChat sandbox, play a WeChat user (微信沙箱): {}/sim/", sim.base_url);
+        println!("  platform sandbox, play a WeChat or DingTalk user (微信/钉钉沙箱): {}/sim/", sim.base_url);
         println!("    or from a shell: kefu sim say --sim {} --user o_demo_xiaoming 你好", sim.base_url);
+        println!(
+            "    DingTalk (钉钉): kefu sim say --sim {} --channel dingtalk --user dt_wanglei 你好",
+            sim.base_url
+        );
     }
     println!("  demo site with the chat widget (示例官网): {base}/demo");
     app.serve(listener, shutdown_signal()).await

@@ -1,4 +1,5 @@
-//! Operator tools: the channel connectivity test, and playing a WeChat user in the sandbox.
+//! Operator tools: the channel connectivity test, and playing a WeChat or DingTalk user in the
+//! sandbox.
 
 use std::sync::Arc;
 
@@ -32,10 +33,11 @@ pub enum SimCmd {
         /// The sandbox's URL, as printed by `kefu demo`.
         #[arg(long)]
         sim: String,
-        /// oa (公众号), kf (微信客服) or wecom (企业微信 app).
+        /// oa (公众号), kf (微信客服), wecom (企业微信 app) or dingtalk (钉钉机器人; the user is a
+        /// staff id such as dt_wanglei).
         #[arg(long, default_value = "oa")]
         channel: String,
-        /// App id, open_kfid or corp id; defaults to the demo account of that channel.
+        /// App id, open_kfid, corp id or DingTalk app key; defaults to the demo account.
         #[arg(long)]
         account: Option<String>,
         #[arg(long, default_value = "o_demo_xiaoming")]
@@ -94,7 +96,7 @@ fn sim_path(channel: &str, account: Option<String>, user: &str) -> anyhow::Resul
             "/sim/api/wecom/{}/members/{user}/messages",
             account.unwrap_or_else(|| "wwdemo0000000001".into())
         ),
-        other => bail!("unknown channel {other:?}: use oa, kf or wecom"),
+        other => bail!("unknown channel {other:?}: use oa, kf, wecom or dingtalk"),
     })
 }
 
@@ -102,11 +104,20 @@ pub async fn sim(cmd: SimCmd) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     match cmd {
         SimCmd::Say { sim, channel, account, user, text } => {
-            let body = match text.strip_prefix("event:") {
-                Some(event) => json!({ "type": "event", "event": event }),
-                None => json!({ "type": "text", "content": text }),
+            let (path, body) = if channel == "dingtalk" {
+                let app_key = account.unwrap_or_else(|| "dingdemo00000001".into());
+                (
+                    "/sim/api/dingtalk/say".to_owned(),
+                    json!({ "app_key": app_key, "staff_id": user, "text": text }),
+                )
+            } else {
+                let body = match text.strip_prefix("event:") {
+                    Some(event) => json!({ "type": "event", "event": event }),
+                    None => json!({ "type": "text", "content": text }),
+                };
+                (sim_path(&channel, account, &user)?, body)
             };
-            let url = format!("{}{}", sim.trim_end_matches('/'), sim_path(&channel, account, &user)?);
+            let url = format!("{}{path}", sim.trim_end_matches('/'));
             let d: Value = http.post(url).json(&body).send().await?.error_for_status()?.json().await?;
             println!("{}", serde_json::to_string_pretty(&d)?);
         }

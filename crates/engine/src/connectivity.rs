@@ -2,6 +2,8 @@
 //! and report, step by step, whether each was accepted and — on the sandbox — arrived intact.
 
 use kefu_channels::Outbound;
+use kefu_channels::dingtalk::DtConfig;
+use kefu_channels::dingtalk::events::EventCallback;
 use kefu_channels::wechat::oa::OaCallback;
 use kefu_channels::wechat::outbound::credentials;
 use kefu_channels::wechat::wecom::WecomCallback;
@@ -42,12 +44,31 @@ impl Report {
 }
 
 fn config_check(ch: &Channel) -> Result<String, String> {
+    if ch.kind == ChannelKind::Dingtalk {
+        DtConfig::from_channel(ch).map_err(|e| e.to_string())?;
+        if ch.secret("event_token").is_some() {
+            EventCallback::from_channel(ch)?;
+        }
+        return Ok("AppKey、AppSecret（及事件订阅的 Token、aes_key）格式正确".into());
+    }
     credentials(ch).map_err(|e| e.to_string())?;
     match ch.kind {
         ChannelKind::WechatOa => OaCallback::from_channel(ch).map(|_| ()).map_err(|e| e.to_string())?,
         _ => WecomCallback::from_channel(ch).map(|_| ()).map_err(|e| e.to_string())?,
     }
     Ok("AppID/CorpID、Secret、Token、EncodingAESKey 格式正确".into())
+}
+
+/// Fetches (and caches) the channel's access token.
+async fn token_check(p: &Platforms, ch: &Channel) -> Result<String, String> {
+    let got = match ch.kind {
+        ChannelKind::Dingtalk => {
+            let cfg = DtConfig::from_channel(ch).map_err(|e| e.to_string())?;
+            p.dt.check_token(p.tokens.as_ref(), &cfg).await
+        }
+        _ => p.wx.check_token(p.tokens.as_ref(), &credentials(ch).map_err(|e| e.to_string())?).await,
+    };
+    got.map(|_| "已获取并缓存".to_owned()).map_err(|e| e.to_string())
 }
 
 fn probe_message(ch: &Channel, content: Content, now: Timestamp) -> Message {
@@ -66,8 +87,8 @@ fn probe_message(ch: &Channel, content: Content, now: Timestamp) -> Message {
     }
 }
 
-/// Runs the test against `recipient` (an OpenID, external_userid or member UserID that may
-/// receive messages now — e.g. an administrator who just wrote to the account).
+/// Runs the test against `recipient` (an OpenID, external_userid, member UserID or DingTalk
+/// staff userid that may receive messages now — e.g. an administrator who just wrote).
 pub async fn run(
     store: &dyn Store,
     p: &Platforms,
@@ -80,9 +101,7 @@ pub async fn run(
     if !r.step("配置检查", config_check(ch)) {
         return r;
     }
-    let creds = credentials(ch).expect("checked above");
-    let token = p.wx.check_token(p.tokens.as_ref(), &creds).await.map(|_| "已获取并缓存".to_owned());
-    if !r.step("获取 access_token", token.map_err(|e| e.to_string())) {
+    if !r.step("获取 access_token", token_check(p, ch).await) {
         return r;
     }
     let to = Identity {

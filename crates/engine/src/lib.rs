@@ -3,6 +3,7 @@
 pub mod bot;
 pub mod bus;
 pub mod connectivity;
+pub mod dingtalk;
 pub mod engine;
 mod knowledge;
 pub mod lifecycle;

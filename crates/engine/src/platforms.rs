@@ -1,5 +1,5 @@
 //! The platform plumbing every node shares: access tokens kept in the database and refreshed
-//! by one node at a time, and kefu-held media for uploads.
+//! by one node at a time, kefu-held media for uploads, and per-person platform sessions.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kefu_channels::SendError;
-use kefu_channels::platform::{CachedToken, Media, MediaSource, TokenCache, TokenFetch};
+use kefu_channels::dingtalk::api::DtClient;
+use kefu_channels::platform::{CachedToken, Media, MediaSource, PlatformSessions, TokenCache, TokenFetch};
 use kefu_channels::wechat::api::WxClient;
-use kefu_domain::{Clock, Timestamp};
+use kefu_domain::{ChannelId, Clock, Timestamp};
 use kefu_store::Store;
 
 /// Tokens in the store, so every node uses the same one. A refresh takes a lease row first;
@@ -125,20 +126,36 @@ impl MediaSource for StoreMedia {
     }
 }
 
+/// Per-person platform sessions (DingTalk's sessionWebhook) from the store.
+pub struct StoreSessions {
+    store: Arc<dyn Store>,
+}
+
+#[async_trait]
+impl PlatformSessions for StoreSessions {
+    async fn get(&self, channel: ChannelId, external_id: &str) -> Option<String> {
+        self.store.platform_session(channel, external_id).await.ok().flatten().map(|(data, _)| data)
+    }
+}
+
 /// Everything platform adapters need, built once per process.
 #[derive(Clone)]
 pub struct Platforms {
     pub wx: WxClient,
+    pub dt: DtClient,
     pub tokens: Arc<StoreTokens>,
     pub media: Arc<StoreMedia>,
+    pub sessions: Arc<StoreSessions>,
 }
 
 impl Platforms {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Platforms {
             wx: WxClient::new(clock.clone()),
+            dt: DtClient::new(clock.clone()),
             tokens: Arc::new(StoreTokens::new(store.clone(), clock)),
-            media: Arc::new(StoreMedia::new(store)),
+            media: Arc::new(StoreMedia::new(store.clone())),
+            sessions: Arc::new(StoreSessions { store }),
         }
     }
 }

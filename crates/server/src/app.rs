@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use kefu_channels::dingtalk::outbound::DingtalkSender;
 use kefu_channels::wechat::outbound::WechatSender;
 use kefu_domain::{ChannelKind, Clock};
 use kefu_engine::bot::Bot;
@@ -27,7 +28,7 @@ use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, api, callbacks, groups, kb, media, ui, webchat, ws_agent};
+use crate::{admin, api, callbacks, dingtalk, groups, kb, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -84,7 +85,16 @@ impl App {
             .with(ChannelKind::Webchat, Arc::new(WebchatOutbound::new(bus.clone())))
             .with(ChannelKind::WechatOa, wechat.clone())
             .with(ChannelKind::Wecom, wechat.clone())
-            .with(ChannelKind::WecomKf, wechat);
+            .with(ChannelKind::WecomKf, wechat)
+            .with(
+                ChannelKind::Dingtalk,
+                Arc::new(DingtalkSender::new(
+                    platforms.dt.clone(),
+                    platforms.tokens.clone(),
+                    platforms.media.clone(),
+                    platforms.sessions.clone(),
+                )),
+            );
         let worker = Arc::new(OutboxWorker::new(
             dyn_store.clone(),
             bus,
@@ -188,6 +198,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webchat/ws", get(webchat::visitor_ws))
         .route("/callback/wechat/{key}", get(callbacks::wechat_verify).post(callbacks::wechat_message))
         .route("/callback/wecom/{key}", get(callbacks::wecom_verify).post(callbacks::wecom_message))
+        .route("/callback/dingtalk/{key}", post(dingtalk::robot_message))
+        .route("/callback/dingtalk/{key}/events", post(dingtalk::event))
         .route("/demo", get(ui::demo_site))
         .route("/media/{id}", get(media::serve))
         .route("/healthz", get(|| async { "ok" }))

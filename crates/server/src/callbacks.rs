@@ -24,12 +24,12 @@ const PASSIVE_BUDGET: Duration = Duration::from_millis(3_500);
 /// Largest callback body accepted. WeChat's messages are a few KB.
 pub const MAX_CALLBACK_BYTES: usize = 256 * 1024;
 
-fn plain(status: StatusCode, text: impl Into<String>) -> Response {
+pub(crate) fn plain(status: StatusCode, text: impl Into<String>) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text.into()).into_response()
 }
 
 /// Why a callback was refused: a status and a plain reason for the platform's logs.
-pub struct Reject(StatusCode, String);
+pub struct Reject(pub StatusCode, pub String);
 
 impl IntoResponse for Reject {
     fn into_response(self) -> Response {
@@ -42,7 +42,7 @@ fn reject(e: CallbackError) -> Reject {
     Reject(status, e.to_string())
 }
 
-fn body_text(body: &Bytes) -> Result<&str, Reject> {
+pub(crate) fn body_text(body: &Bytes) -> Result<&str, Reject> {
     if body.len() > MAX_CALLBACK_BYTES {
         return Err(Reject(StatusCode::PAYLOAD_TOO_LARGE, "callback body too large".into()));
     }
@@ -50,7 +50,11 @@ fn body_text(body: &Bytes) -> Result<&str, Reject> {
         .map_err(|_| Reject(StatusCode::BAD_REQUEST, "callback body is not valid UTF-8".into()))
 }
 
-async fn load_channel(state: &AppState, key: &str, kinds: &[ChannelKind]) -> Result<Channel, Reject> {
+pub(crate) async fn load_channel(
+    state: &AppState,
+    key: &str,
+    kinds: &[ChannelKind],
+) -> Result<Channel, Reject> {
     match state.store.channel_by_key(key).await {
         Ok(c) if kinds.contains(&c.kind) && c.enabled => Ok(c),
         Ok(_) | Err(kefu_store::StoreError::NotFound) => {
@@ -60,12 +64,12 @@ async fn load_channel(state: &AppState, key: &str, kinds: &[ChannelKind]) -> Res
     }
 }
 
-fn misconfigured(e: impl std::fmt::Display) -> Reject {
+pub(crate) fn misconfigured(e: impl std::fmt::Display) -> Reject {
     tracing::error!(error = %e, "channel misconfigured");
     Reject(StatusCode::SERVICE_UNAVAILABLE, "channel is not configured".into())
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Reject {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> Reject {
     tracing::error!(error = %e, "callback not stored");
     // A 5xx makes the platform retry, which is what we want when storage failed.
     Reject(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into())

@@ -201,5 +201,20 @@ pub async fn sandbox(
             )?;
         }
     }
+    for (i, dt) in cfg.dingtalk.iter().enumerate() {
+        let key = if i == 0 { "dingtalk".to_owned() } else { format!("dingtalk{i}") };
+        let settings = json!({ "app_key": dt.app_key, "api_base": api, "oapi_base": api, "sandbox_url": api,
+            "welcome": "您好，我是钉钉客服助手，请直接描述您的问题。" });
+        let secrets = json!({ "app_secret": dt.app_secret, "event_token": dt.event_token, "event_aes_key": dt.event_aes_key });
+        store
+            .create_channel(
+                add(ChannelKind::Dingtalk, &key, "钉钉机器人（沙箱）", settings, secrets),
+                clock.now(),
+            )
+            .await?;
+        let url = format!("{kefu_base}/callback/dingtalk/{key}");
+        sim.set_callback_url(CallbackTarget::DingtalkEvents(dt.app_key.clone()), &format!("{url}/events"))?;
+        sim.set_callback_url(CallbackTarget::DingtalkRobot(dt.app_key.clone()), &url)?;
+    }
     Ok(())
 }

@@ -74,6 +74,21 @@ async function create(e) {
   }
 }
 
+// Settings and secrets each kind needs, filled in when the kind is picked.
+const TEMPLATES = {
+  wechat_oa: [{ app_id: "", mode: "safe" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  wecom: [{ corp_id: "", agent_id: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  wecom_kf: [{ corp_id: "", open_kfid: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  dingtalk: [{ app_key: "" }, { app_secret: "", event_token: "", event_aes_key: "" }],
+  webchat: [{ welcome: "您好，欢迎咨询！" }, {}],
+};
+
+function fillTemplate(f) {
+  const [settings, secrets] = TEMPLATES[f.kind.value] ?? [{}, {}];
+  f.settings.value = JSON.stringify(settings);
+  f.secrets.value = JSON.stringify(secrets);
+}
+
 export function setupAdmin(isAdmin, showPane) {
   for (const x of document.querySelectorAll(".admin-only")) x.hidden = !isAdmin;
   if (!isAdmin) return;
@@ -83,4 +98,5 @@ export function setupAdmin(isAdmin, showPane) {
   };
   $("#close-admin").onclick = () => showPane(false);
   $("#channel-form").onsubmit = create;
+  $("#channel-form").kind.onchange = (e) => fillTemplate(e.target.form);
 }

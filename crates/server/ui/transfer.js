@@ -13,6 +13,7 @@ function option(value, text) {
 }
 
 async function open(current) {
+  if (!current()) return;
   const [groups, agents] = await Promise.all([api("GET", "/groups"), api("GET", "/agents")]);
   const held = current().conversation.agent;
   const target = $("#transfer-target");

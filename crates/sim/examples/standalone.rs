@@ -1,7 +1,8 @@
 //! Runs the simulator alone with the demo accounts, for poking at it by hand:
 //! `cargo run -p kefu-sim --example standalone -- 127.0.0.1:7700 [kefu callback base URL]`.
-//! With a base URL, the callbacks go to `{base}/wx/oa/{app_id}`, `{base}/wx/wecom/{corp_id}`
-//! and `{base}/wx/kf/{corp_id}`; adjust them with PUT /sim/api/callbacks otherwise.
+//! With a base URL, the callbacks go to `{base}/wx/oa/{app_id}`, `{base}/wx/wecom/{corp_id}`,
+//! `{base}/wx/kf/{corp_id}`, `{base}/dt/robot/{app_key}` and `{base}/dt/events/{app_key}`;
+//! adjust them with PUT /sim/api/callbacks otherwise.
 
 use kefu_domain::{Clock, SystemClock};
 use kefu_sim::{CallbackTarget, SimConfig};
@@ -28,8 +29,19 @@ async fn main() -> anyhow::Result<()> {
             sim.set_callback_url(CallbackTarget::WecomApp(id.clone()), &format!("{base}/wx/wecom/{id}"))?;
             sim.set_callback_url(CallbackTarget::Kf(id.clone()), &format!("{base}/wx/kf/{id}"))?;
         }
+        for app in &sim.config().dingtalk {
+            let key = &app.app_key;
+            sim.set_callback_url(
+                CallbackTarget::DingtalkRobot(key.clone()),
+                &format!("{base}/dt/robot/{key}"),
+            )?;
+            sim.set_callback_url(
+                CallbackTarget::DingtalkEvents(key.clone()),
+                &format!("{base}/dt/events/{key}"),
+            )?;
+        }
     }
-    println!("WeChat simulator: {}/sim/", sim.base_url);
+    println!("WeChat / DingTalk simulator: {}/sim/", sim.base_url);
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

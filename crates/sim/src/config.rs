@@ -1,5 +1,6 @@
-//! What the simulated platform knows up front: the accounts kefu is configured against,
-//! their secrets and callback URLs, and a few users with preset identities.
+//! What the simulated platforms know up front: the accounts kefu is configured against
+//! (WeChat and DingTalk), their secrets and callback URLs, and a few users with preset
+//! identities.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -20,6 +21,11 @@ pub struct SimConfig {
     pub callback_attempts: u32,
     #[serde(default)]
     pub users: Vec<SimUser>,
+    #[serde(default)]
+    pub dingtalk: Vec<DingtalkApp>,
+    /// The members of the DingTalk organisation(s).
+    #[serde(default)]
+    pub dingtalk_users: Vec<DtUser>,
 }
 
 impl Default for SimConfig {
@@ -31,6 +37,8 @@ impl Default for SimConfig {
             callback_timeout_ms: default_timeout(),
             callback_attempts: default_attempts(),
             users: Vec::new(),
+            dingtalk: Vec::new(),
+            dingtalk_users: Vec::new(),
         }
     }
 }
@@ -117,6 +125,45 @@ pub struct SimUser {
     pub nickname: Option<String>,
 }
 
+/// One DingTalk internal app (企业内部应用) with its robot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DingtalkApp {
+    /// Also the robotCode and clientId, and the receive_id of the event envelope.
+    pub app_key: String,
+    pub app_secret: String,
+    pub corp_id: String,
+    pub robot_name: String,
+    /// The event subscription (事件订阅) token.
+    pub event_token: String,
+    /// The event subscription aes_key, 43 characters.
+    pub event_aes_key: String,
+    /// kefu's robot message URL.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// kefu's event subscription URL.
+    #[serde(default)]
+    pub event_callback_url: Option<String>,
+    /// Lifetime of the sessionWebhook handed out with each message (real DingTalk: ~90 min).
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_ms: u64,
+}
+
+fn default_session_ttl() -> u64 {
+    5_400_000
+}
+
+/// A member of the DingTalk organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DtUser {
+    /// The userid (`senderStaffId`).
+    pub staff_id: String,
+    pub union_id: String,
+    pub nick: String,
+    /// `None` models an app without the phone-number permission: user/get answers "".
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
 impl SimConfig {
     pub fn oa(&self, app_id: &str) -> Option<&OaAccount> {
         self.oa.iter().find(|a| a.app_id == app_id)
@@ -136,6 +183,14 @@ impl SimConfig {
 
     pub fn user(&self, id: &str) -> Option<&SimUser> {
         self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn dingtalk(&self, app_key: &str) -> Option<&DingtalkApp> {
+        self.dingtalk.iter().find(|a| a.app_key == app_key)
+    }
+
+    pub fn dt_user(&self, staff_id: &str) -> Option<&DtUser> {
+        self.dingtalk_users.iter().find(|u| u.staff_id == staff_id)
     }
 
     /// A ready-made set of accounts for the offline demo and quick experiments.
@@ -176,7 +231,39 @@ impl SimConfig {
                 SimUser { id: "wm_demo_xiaohong".into(), unionid: None, nickname: Some("小红".into()) },
                 SimUser { id: "zhangsan".into(), unionid: None, nickname: Some("张三".into()) },
             ],
+            dingtalk: vec![demo_dingtalk()],
+            dingtalk_users: demo_dingtalk_users(),
             ..SimConfig::default()
         }
     }
+}
+
+/// The demo's DingTalk app (its robot is called "kefu客服").
+fn demo_dingtalk() -> DingtalkApp {
+    DingtalkApp {
+        app_key: "dingdemo00000001".into(),
+        app_secret: "demo-dingtalk-secret-0000000000000000000000000000".into(),
+        corp_id: "dingcorpdemo0001".into(),
+        robot_name: "kefu客服".into(),
+        event_token: "demodttoken".into(),
+        event_aes_key: "Dt0demoKeyForKefuSim0000000000000000000000A".into(),
+        callback_url: None,
+        event_callback_url: None,
+        session_ttl_ms: default_session_ttl(),
+    }
+}
+
+/// 王磊 comes with a mobile; 李娜 without, as for an app lacking the phone permission.
+fn demo_dingtalk_users() -> Vec<DtUser> {
+    vec![
+        DtUser {
+            staff_id: "dt_wanglei".into(),
+            union_id: "dtu_wanglei".into(),
+            nick: "王磊".into(),
+            mobile: Some("13800000042".into()),
+        },
+        DtUser {
+            staff_id: "dt_lina".into(), union_id: "dtu_lina".into(), nick: "李娜".into(), mobile: None
+        },
+    ]
 }

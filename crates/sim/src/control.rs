@@ -34,7 +34,7 @@ pub fn routes() -> Router<Arc<Sim>> {
 }
 
 /// Control errors are plain HTTP errors with `{"error": "..."}`.
-struct ControlError(StatusCode, String);
+pub(crate) struct ControlError(pub StatusCode, pub String);
 
 impl From<SimError> for ControlError {
     fn from(e: SimError) -> Self {
@@ -57,9 +57,9 @@ impl IntoResponse for ControlError {
     }
 }
 
-type Reply = Result<Response, ControlError>;
+pub(crate) type Reply = Result<Response, ControlError>;
 
-fn json_ok<T: Serialize>(v: T) -> Reply {
+pub(crate) fn json_ok<T: Serialize>(v: T) -> Reply {
     Ok(Json(v).into_response())
 }
 
@@ -82,7 +82,16 @@ async fn config(State(sim): State<Arc<Sim>>) -> Reply {
         })
         .collect();
     let users: Vec<_> = c.users.iter().map(|u| json!({ "id": u.id, "nickname": u.nickname })).collect();
-    json_ok(json!({ "oa": oa, "wecom": wecom, "users": users }))
+    let dingtalk: Vec<_> = c
+        .dingtalk
+        .iter()
+        .map(|a| json!({ "app_key": a.app_key, "corp_id": a.corp_id, "robot_name": a.robot_name }))
+        .collect();
+    let dt_users: Vec<_> =
+        c.dingtalk_users.iter().map(|u| json!({ "staff_id": u.staff_id, "nick": u.nick })).collect();
+    json_ok(
+        json!({ "oa": oa, "wecom": wecom, "users": users, "dingtalk": dingtalk, "dingtalk_users": dt_users }),
+    )
 }
 
 async fn oa_says(
@@ -162,7 +171,8 @@ async fn stats(State(sim): State<Arc<Sim>>) -> Reply {
     json_ok(s)
 }
 
-/// `{"channel": "oa" | "wecom_app" | "kf", "id": app_id or corp_id, "url": "http://…"}`.
+/// `{"channel": "oa" | "wecom_app" | "kf" | "dingtalk_robot" | "dingtalk_events", "id": app_id,
+/// corp_id or app_key, "url": "http://…"}`.
 #[derive(Debug, Deserialize)]
 struct SetCallback {
     channel: String,
@@ -176,7 +186,12 @@ async fn set_callback(State(sim): State<Arc<Sim>>, body: Result<Json<SetCallback
         "oa" => CallbackTarget::Oa(b.id),
         "wecom_app" => CallbackTarget::WecomApp(b.id),
         "kf" => CallbackTarget::Kf(b.id),
-        _ => return Err(ControlError(StatusCode::BAD_REQUEST, "channel must be oa, wecom_app or kf".into())),
+        "dingtalk_robot" => CallbackTarget::DingtalkRobot(b.id),
+        "dingtalk_events" => CallbackTarget::DingtalkEvents(b.id),
+        _ => {
+            let msg = "channel must be oa, wecom_app, kf, dingtalk_robot or dingtalk_events";
+            return Err(ControlError(StatusCode::BAD_REQUEST, msg.into()));
+        }
     };
     handle::set_callback_url(&sim, target, &b.url)?;
     json_ok(json!({ "ok": true }))

@@ -1,4 +1,4 @@
-//! The official vectors from the protocol reference (§1.10, §2.3) against the simulator's
+//! The official vectors from the protocol reference (§1.10, §2.3, §3d) against the simulator's
 //! own envelope code.
 
 use super::*;
@@ -95,4 +95,34 @@ fn constant_time_comparison_agrees_with_equality() {
     assert!(same("abc", "abc"));
     assert!(!same("abc", "abd"));
     assert!(!same("abc", "ab"));
+}
+
+/// DingTalk §3d: DT1 (official, DingCallbackCrypto3.py) and DT3 (the `success` answer).
+const DT_KEY: &str = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7";
+const DT_OWNER: &str = "ding6ccabc44d2c8d38b";
+const DT1_ENCRYPT: &str = "0vJiX6vliEpwG3U45CtXqi+m8PXbQRARJ8p8BbDuD1EMTDf0jKpQ79QS93qEk7XHpP6u+oTTrd15NRPvNvmBKyDCYxxOK+HZeKju4yhELOFchzNukR+t8SB/qk4ROMu3";
+
+#[test]
+fn the_official_dingtalk_event_vector_verifies_opens_and_reseals_byte_for_byte() {
+    assert_eq!(
+        signature(&["mryue", "1608001896814", "WL4PK6yA", DT1_ENCRYPT]),
+        "03044561471240d4a14bb09372dfcfd4fd0e40cb"
+    );
+    let env = Envelope::new(DT_KEY).unwrap();
+    assert_eq!(env.open(DT1_ENCRYPT, DT_OWNER).unwrap(), r#"{"EventType":"check_url"}"#);
+    assert_eq!(env.seal_with(b"l7Y3EcX2CU5w8av3", r#"{"EventType":"check_url"}"#, DT_OWNER), DT1_ENCRYPT);
+}
+
+#[test]
+fn the_dingtalk_success_answer_vector_matches() {
+    let env = Envelope::new(DT_KEY).unwrap();
+    let enc = env.seal_with(RANDOM, "success", DT_OWNER);
+    assert_eq!(
+        enc,
+        "WriYdpwgW9R3hQnNQCWb99OFF54g0q8jTnsnENNcQVQtGNNNONLnnaRRsyJDkd9rdVbNdMyRj842O3VhNVQOmw=="
+    );
+    assert_eq!(
+        signature(&["mryue", "1608001896814", "WL4PK6yA", &enc]),
+        "976c3d87779e1226ef62b26faf308bef50edc62d"
+    );
 }

@@ -34,8 +34,23 @@ fn timeout(sim: &Sim) -> Duration {
     Duration::from_millis(sim.config.callback_timeout_ms.max(1))
 }
 
-/// POSTs until an attempt answers HTTP 200 or the attempts run out.
+/// One push request: the same bytes go out on every attempt.
+pub struct Push<'a> {
+    pub url: &'a Url,
+    pub body: &'a str,
+    pub content_type: &'a str,
+    /// Extra headers (DingTalk's `timestamp` and `sign`).
+    pub headers: &'a [(&'a str, String)],
+}
+
+/// POSTs XML until an attempt answers HTTP 200 or the attempts run out.
 pub async fn post(sim: &Sim, account: &str, url: &Url, body: &str) -> Outcome {
+    let push = Push { url, body, content_type: "text/xml; charset=utf-8", headers: &[] };
+    send(sim, account, &push).await
+}
+
+/// POSTs until an attempt answers HTTP 200 or the attempts run out.
+pub async fn send(sim: &Sim, account: &str, push: &Push<'_>) -> Outcome {
     let mut out = Outcome::default();
     let attempts = sim.config.callback_attempts.max(1);
     while out.attempts < attempts {
@@ -45,12 +60,15 @@ pub async fn post(sim: &Sim, account: &str, url: &Url, body: &str) -> Outcome {
             inner.stats.callback_attempts += 1;
             bump(&mut inner.stats.callback_attempts_by_account, account);
         }
-        let req = sim
+        let mut req = sim
             .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
+            .post(push.url.clone())
+            .header(CONTENT_TYPE, push.content_type)
             .timeout(timeout(sim))
-            .body(body.to_owned());
+            .body(push.body.to_owned());
+        for (name, value) in push.headers {
+            req = req.header(*name, value);
+        }
         match attempt(req).await {
             Ok((200, text)) => {
                 out.status = Some(200);

@@ -1,5 +1,5 @@
-//! Injected misbehaviour of the platform API (expired tokens, errcodes, HTTP 500, slowness)
-//! and the counters tests read to see what kefu did.
+//! Injected misbehaviour of the platform API (expired tokens, errcodes, HTTP 500 and 429,
+//! slowness, expired DingTalk sessions) and the counters tests read to see what kefu did.
 
 use crate::state::Sim;
 use axum::extract::{Request, State};
@@ -14,18 +14,26 @@ use std::time::Duration;
 /// Faults to inject; setting them replaces the pending ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Faults {
-    /// Expire every token issued so far (answers 42001 until kefu fetches a new one).
+    /// Expire every token issued so far, DingTalk's included (WeChat answers 42001, DingTalk
+    /// 401 `InvalidAuthentication` / 40014, until kefu fetches a new one).
     #[serde(default)]
     pub expire_tokens: bool,
-    /// Returned by the next send calls, one code per call.
+    /// Returned by the next send calls, one code per call. DingTalk sends answer a session
+    /// webhook with `{"errcode": code}` and an OpenAPI send with HTTP 400 `{"code": "code"}`.
     #[serde(default)]
     pub errcodes: Vec<i64>,
-    /// The next n platform API calls answer HTTP 500.
+    /// The next n platform API calls (WeChat or DingTalk) answer HTTP 500.
     #[serde(default)]
     pub http_500: u32,
     /// Every platform API response is delayed this long until reset.
     #[serde(default)]
     pub delay_ms: u64,
+    /// The next n DingTalk API calls answer HTTP 429 `{"code":"Throttling"}`.
+    #[serde(default)]
+    pub http_429: u32,
+    /// Every DingTalk sessionWebhook answers "session已过期" until reset.
+    #[serde(default)]
+    pub dt_session_expired: bool,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +41,8 @@ pub struct FaultState {
     pub errcodes: VecDeque<i64>,
     pub http_500: u32,
     pub delay_ms: u64,
+    pub http_429: u32,
+    pub dt_session_expired: bool,
 }
 
 /// What happened so far; keys are account ids (app_id, `corp_id/app`, `corp_id/kf`).
@@ -53,6 +63,9 @@ pub struct Stats {
     pub callback_attempts_by_account: BTreeMap<String, u64>,
     /// Pushes that never got an acceptable answer.
     pub callback_failures: u64,
+    /// DingTalk token fetches per app_key.
+    #[serde(default)]
+    pub dt_token_fetches: BTreeMap<String, u64>,
 }
 
 pub fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
@@ -69,6 +82,8 @@ pub fn apply(sim: &Sim, faults: Faults) {
     inner.faults.errcodes = faults.errcodes.into();
     inner.faults.http_500 = faults.http_500;
     inner.faults.delay_ms = faults.delay_ms;
+    inner.faults.http_429 = faults.http_429;
+    inner.faults.dt_session_expired = faults.dt_session_expired;
 }
 
 /// Wraps the platform API: counts calls, applies the HTTP 500 and delay faults.

@@ -5,9 +5,11 @@ use crate::config::SimConfig;
 use crate::crypto::Envelope;
 use crate::error::SimError;
 use crate::faults::{Faults, Stats};
-use crate::model::{CallbackTarget, Delivery, Received, SimMessage, Timeline, Verification, WecomTarget};
+use crate::model::{
+    CallbackTarget, Delivery, DtChat, Received, SimMessage, Timeline, Verification, WecomTarget,
+};
 use crate::state::Sim;
-use crate::{push_oa, push_wecom, routes};
+use crate::{dt_event, dt_push, push_oa, push_wecom, routes};
 use kefu_domain::Clock;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -41,7 +43,8 @@ fn validate(config: &SimConfig) -> Result<(), SimError> {
     let wecom = config.wecom.iter().flat_map(|c| {
         c.app.iter().map(|a| &a.encoding_aes_key).chain(c.kf.iter().map(|k| &k.encoding_aes_key))
     });
-    for key in keys.chain(wecom) {
+    let dingtalk = config.dingtalk.iter().map(|a| &a.event_aes_key);
+    for key in keys.chain(wecom).chain(dingtalk) {
         Envelope::new(key).map_err(|e| SimError::Config(e.to_string()))?;
     }
     Ok(())
@@ -118,6 +121,44 @@ impl SimHandle {
         push_wecom::get_verify(&self.state, corp_id, target).await
     }
 
+    /// A DingTalk user writes to the robot, one-to-one or in a group; the message is signed
+    /// and POSTed to the app's robot callback URL with a fresh sessionWebhook.
+    pub async fn dingtalk_user_says(
+        &self,
+        app_key: &str,
+        staff_id: &str,
+        msg: SimMessage,
+        chat: DtChat,
+    ) -> Result<Delivery, SimError> {
+        dt_push::user_says(&self.state, app_key, staff_id, msg, chat).await
+    }
+
+    /// Pushes the app's last robot message again, byte for byte (same msgId, fresh
+    /// `timestamp` and `sign`), the way DingTalk redelivers to a slow receiver.
+    pub async fn dingtalk_redeliver_last(&self, app_key: &str) -> Result<Delivery, SimError> {
+        dt_push::redeliver_last(&self.state, app_key).await
+    }
+
+    /// The sessionWebhook handed out with the last message from this user (one-to-one or group).
+    pub fn dingtalk_session_webhook(&self, staff_id: &str) -> Option<String> {
+        self.state.lock().dt.last_session_url(staff_id)
+    }
+
+    /// Sends an event to the app's event subscription URL; `ok` only if kefu answered an
+    /// encrypted, signed `success`.
+    pub async fn dingtalk_event(
+        &self,
+        app_key: &str,
+        event: serde_json::Value,
+    ) -> Result<Delivery, SimError> {
+        dt_event::push(&self.state, app_key, &event).await
+    }
+
+    /// The check DingTalk makes when the event subscription URL is saved.
+    pub async fn dingtalk_check_url(&self, app_key: &str) -> Result<Delivery, SimError> {
+        self.dingtalk_event(app_key, serde_json::json!({ "EventType": "check_url" })).await
+    }
+
     /// Everything kefu delivered to this user, in order.
     pub fn inbox(&self, user: &str) -> Vec<Received> {
         self.state.lock().timelines.get(user).map(|t| t.received.clone()).unwrap_or_default()
@@ -169,6 +210,9 @@ pub(crate) fn set_callback_url(sim: &Sim, target: CallbackTarget, url: &str) -> 
         CallbackTarget::Oa(id) => sim.config.oa(id).is_some(),
         CallbackTarget::WecomApp(id) => sim.config.corp(id).is_some_and(|c| c.app.is_some()),
         CallbackTarget::Kf(id) => sim.config.corp(id).is_some_and(|c| c.kf.is_some()),
+        CallbackTarget::DingtalkRobot(key) | CallbackTarget::DingtalkEvents(key) => {
+            sim.config.dingtalk(key).is_some()
+        }
     };
     if !known {
         return Err(SimError::UnknownAccount(format!("{target:?}")));

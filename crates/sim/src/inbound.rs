@@ -2,7 +2,7 @@
 //! WeCom app push, or a 微信客服 `sync_msg` entry, creating media on the way.
 
 use crate::error::SimError;
-use crate::media::{SAMPLE_AMR, SAMPLE_MP4, SAMPLE_PNG, sniff};
+use crate::media::{SAMPLE_AMR, SAMPLE_FILE, SAMPLE_MP4, SAMPLE_PNG, sniff};
 use crate::model::SimMessage;
 use crate::state::Inner;
 use crate::xml::XmlOut;
@@ -38,16 +38,21 @@ pub struct Head<'a> {
 /// Media created for a user message: (media_id, thumb media_id).
 struct UserMedia(String, Option<String>);
 
+/// The bytes a user sends: the given Base64, or the sample when none was given.
+pub fn user_bytes(data_base64: Option<&str>, sample: &[u8], what: &str) -> Result<Vec<u8>, SimError> {
+    match data_base64 {
+        Some(b64) => STANDARD
+            .decode(b64.trim())
+            .map_err(|_| SimError::Unsupported(format!("{what} data_base64 is not Base64"))),
+        None => Ok(sample.to_vec()),
+    }
+}
+
 fn create_media(msg: &SimMessage, inner: &mut Inner, now: Timestamp) -> Result<Option<UserMedia>, SimError> {
     let m = &mut inner.media;
     Ok(match msg {
         SimMessage::Image { data_base64 } => {
-            let bytes = match data_base64 {
-                Some(b64) => STANDARD
-                    .decode(b64.trim())
-                    .map_err(|_| SimError::Unsupported("image data_base64 is not Base64".into()))?,
-                None => SAMPLE_PNG.to_vec(),
-            };
+            let bytes = user_bytes(data_base64.as_deref(), SAMPLE_PNG, "image")?;
             let ct = sniff(&bytes);
             Some(UserMedia(m.add("image", Bytes::from(bytes), ct, "image", now), None))
         }
@@ -60,8 +65,30 @@ fn create_media(msg: &SimMessage, inner: &mut Inner, now: Timestamp) -> Result<O
             let video = m.add("video", Bytes::from_static(SAMPLE_MP4), "video/mp4", "video.mp4", now);
             Some(UserMedia(video, Some(thumb)))
         }
+        SimMessage::File { file_name, data_base64 } => {
+            let bytes = user_bytes(data_base64.as_deref(), SAMPLE_FILE, "file")?;
+            let ct = sniff(&bytes);
+            Some(UserMedia(m.add("file", Bytes::from(bytes), ct, file_name, now), None))
+        }
         _ => None,
     })
+}
+
+/// WeChat has no rich text, and OA / WeCom app users cannot send files.
+fn wechat_refuses(msg: &SimMessage) -> SimError {
+    match msg {
+        SimMessage::RichText { .. } => SimError::Unsupported("rich text is a DingTalk message".into()),
+        _ => SimError::Unsupported("only 微信客服 customers and DingTalk users send files".into()),
+    }
+}
+
+/// Refuses before any media is created for a message that will not be pushed.
+fn unsupported_on_wechat(msg: &SimMessage, files_ok: bool) -> Result<(), SimError> {
+    match msg {
+        SimMessage::RichText { .. } => Err(wechat_refuses(msg)),
+        SimMessage::File { .. } if !files_ok => Err(wechat_refuses(msg)),
+        _ => Ok(()),
+    }
 }
 
 fn t(s: &str) -> Val {
@@ -79,6 +106,7 @@ pub fn for_xml(
     base_url: &str,
     now: Timestamp,
 ) -> Result<Inbound, SimError> {
+    unsupported_on_wechat(msg, false)?;
     let media = create_media(msg, inner, now)?;
     let media_id = media.as_ref().map(|m| m.0.clone());
     let mid = media_id.clone().unwrap_or_default();
@@ -106,6 +134,7 @@ pub fn for_xml(
             ("link", vec![("Title", t(title)), ("Description", t(description)), ("Url", t(url))])
         }
         SimMessage::Event { event, key } => ("event", event_fields(event, key.as_deref())),
+        SimMessage::File { .. } | SimMessage::RichText { .. } => return Err(wechat_refuses(msg)),
     };
     Ok(Inbound { msgtype, fields, media_id })
 }
@@ -150,6 +179,7 @@ pub fn for_kf(
     inner: &mut Inner,
     now: Timestamp,
 ) -> Result<(&'static str, Value), SimError> {
+    unsupported_on_wechat(msg, true)?;
     let media = create_media(msg, inner, now)?;
     let mid = media.map(|m| m.0).unwrap_or_default();
     Ok(match msg {
@@ -163,9 +193,11 @@ pub fn for_kf(
         SimMessage::Link { title, description, url } => {
             ("link", json!({ "title": title, "desc": description, "url": url, "pic_url": "" }))
         }
+        SimMessage::File { .. } => ("file", json!({ "media_id": mid })),
         SimMessage::Event { event, .. } => {
             return Err(SimError::Unsupported(format!("微信客服 customers cannot send the event {event:?}")));
         }
+        SimMessage::RichText { .. } => return Err(wechat_refuses(msg)),
     })
 }
 

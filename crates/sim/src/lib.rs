@@ -1,10 +1,11 @@
-//! A WeChat platform simulator: the platform side of the Official Account (公众号), WeCom
-//! (企业微信) self-built app and 微信客服 protocols, for kefu's integration tests and for
-//! `kefu demo`, so a WeChat customer can be played offline.
+//! A WeChat and DingTalk platform simulator: the platform side of the Official Account
+//! (公众号), WeCom (企业微信) self-built app, 微信客服 and DingTalk (钉钉) robot protocols, for
+//! kefu's integration tests and for `kefu demo`, so a customer can be played offline.
 //!
 //! Start it with [`start`], point kefu's API base URLs at [`SimHandle::base_url`] and its
 //! callback URLs into the config (or [`SimHandle::set_callback_url`]), then play users with
-//! [`SimHandle::oa_user_says`] and friends and read what kefu sent with [`SimHandle::inbox`].
+//! [`SimHandle::oa_user_says`], [`SimHandle::dingtalk_user_says`] and friends and read what
+//! kefu sent with [`SimHandle::inbox`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), kefu_sim::SimError> {
@@ -34,6 +35,15 @@ mod config;
 mod control;
 mod crypto;
 mod deliver;
+mod dt_api;
+mod dt_book;
+mod dt_control;
+mod dt_error;
+mod dt_event;
+mod dt_inbound;
+mod dt_push;
+mod dt_send;
+mod dt_sign;
 mod error;
 mod faults;
 mod handle;
@@ -55,13 +65,13 @@ mod wecom;
 mod window;
 mod xml;
 
-pub use config::{KfConfig, OaAccount, OaMode, SimConfig, SimUser, WecomApp, WecomCorp};
+pub use config::{DingtalkApp, DtUser, KfConfig, OaAccount, OaMode, SimConfig, SimUser, WecomApp, WecomCorp};
 pub use error::SimError;
 pub use faults::{Faults, Stats};
 pub use handle::{SimHandle, start};
 pub use media::SAMPLE_PNG;
 pub use model::{
-    CallbackTarget, Delivery, MediaDigest, Received, Said, SimChannel, SimMessage, Timeline, Verification,
-    Via, WecomTarget,
+    CallbackTarget, Delivery, DtChat, MediaDigest, Received, RichPart, Said, SimChannel, SimMessage,
+    Timeline, Verification, Via, WecomTarget,
 };
 pub use reply::OA_UNAVAILABLE;

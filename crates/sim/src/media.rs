@@ -24,6 +24,8 @@ const LIFETIME: Duration = Duration::from_secs(3 * 24 * 3600);
 pub const SAMPLE_PNG: &[u8] = include_bytes!("../ui/sample.png");
 /// An AMR header and one silent frame: enough for a client to recognise the format.
 pub const SAMPLE_AMR: &[u8] = b"#!AMR\n\x3c\x48\xf5\x1f\x96\x66\x79\xe1\xe0\x01\xe7\x8a\xf0\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+/// What a user's file holds when the test gives no bytes.
+pub const SAMPLE_FILE: &[u8] = "kefu-sim 示例文件\n".as_bytes();
 /// Not a playable video; only its identity matters in a simulation.
 pub const SAMPLE_MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isomkefu-sim sample video";
 
@@ -50,6 +52,18 @@ impl MediaStore {
         now: Timestamp,
     ) -> String {
         let id = format!("{}_{}", kind, random_alnum(60));
+        self.add_as(id, bytes, content_type, filename, now)
+    }
+
+    /// Stores under an id the caller chose (DingTalk's `@lADP…` media ids).
+    pub fn add_as(
+        &mut self,
+        id: String,
+        bytes: Bytes,
+        content_type: &str,
+        filename: &str,
+        now: Timestamp,
+    ) -> String {
         let media = Media {
             bytes,
             content_type: content_type.to_owned(),
@@ -126,7 +140,7 @@ pub async fn upload(
     }))
 }
 
-async fn read_media_field(form: &mut Multipart) -> Result<(Bytes, String, String), ApiError> {
+pub async fn read_media_field(form: &mut Multipart) -> Result<(Bytes, String, String), ApiError> {
     let missing = || ApiError::new(41005, "media data missing");
     while let Some(field) = form.next_field().await.map_err(|_| missing())? {
         if field.name() != Some("media") {
@@ -164,7 +178,7 @@ pub async fn public(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Resp
     }
 }
 
-fn file_response(m: &Media, attachment: bool) -> Response {
+pub fn file_response(m: &Media, attachment: bool) -> Response {
     let mut res = ([(header::CONTENT_TYPE, m.content_type.clone())], m.bytes.clone()).into_response();
     if attachment {
         let name: String = m

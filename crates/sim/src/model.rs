@@ -1,5 +1,5 @@
 //! The simulator's public vocabulary: what a simulated person says, what kefu delivered to
-//! them, and how each platform push went.
+//! them, and how each platform push went (WeChat and DingTalk alike).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -7,7 +7,7 @@ use kefu_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Something a simulated WeChat user (or WeCom member, or 微信客服 customer) does.
+/// Something a simulated WeChat user (or WeCom member, 微信客服 customer, DingTalk user) does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SimMessage {
@@ -49,6 +49,30 @@ pub enum SimMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
     },
+    /// A file (微信客服 and DingTalk); without data a small sample text file is sent.
+    File {
+        file_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data_base64: Option<String>,
+    },
+    /// Text mixed with pictures in one message (DingTalk `richText`).
+    RichText {
+        parts: Vec<RichPart>,
+    },
+}
+
+/// One piece of a [`SimMessage::RichText`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RichPart {
+    Text {
+        text: String,
+    },
+    /// Without data the built-in sample PNG is sent.
+    Picture {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data_base64: Option<String>,
+    },
 }
 
 fn default_scale() -> u32 {
@@ -84,6 +108,7 @@ pub enum SimChannel {
     Oa,
     Wecom,
     Kf,
+    Dingtalk,
 }
 
 /// How kefu's message reached the user.
@@ -100,6 +125,12 @@ pub enum Via {
     KfEvent,
     /// WeCom `message/send`.
     AppSend,
+    /// DingTalk: posted to a message's `sessionWebhook`.
+    DtSession,
+    /// DingTalk `robot/oToMessages/batchSend`.
+    DtBatch,
+    /// DingTalk `robot/groupMessages/send`.
+    DtGroup,
 }
 
 impl Via {
@@ -110,6 +141,9 @@ impl Via {
             Via::KfSend => "kf_send",
             Via::KfEvent => "kf_event",
             Via::AppSend => "app_send",
+            Via::DtSession => "dt_session",
+            Via::DtBatch => "dt_batch",
+            Via::DtGroup => "dt_group",
         }
     }
 }
@@ -130,7 +164,7 @@ pub struct Received {
     pub seq: u64,
     pub via: Via,
     pub channel: SimChannel,
-    /// app_id, corp_id or open_kfid.
+    /// app_id, corp_id, open_kfid or DingTalk app_key.
     pub account: String,
     pub user: String,
     pub msgtype: String,
@@ -156,6 +190,9 @@ pub struct Said {
     /// What the user saw if the push failed (e.g. "该公众号暂时无法提供服务，请稍后再试").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The group it was said in (DingTalk openConversationId); `None` for one-to-one chats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
 }
 
 /// Everything one user said and received, each list in order of `seq`.
@@ -198,6 +235,10 @@ pub enum CallbackTarget {
     WecomApp(String),
     /// By corp_id.
     Kf(String),
+    /// The DingTalk robot's message receiving URL, by app_key.
+    DingtalkRobot(String),
+    /// The DingTalk app's event subscription (事件订阅) URL, by app_key.
+    DingtalkEvents(String),
 }
 
 /// Which WeCom callback a verification GET is for.
@@ -206,4 +247,25 @@ pub enum CallbackTarget {
 pub enum WecomTarget {
     App,
     Kf,
+}
+
+/// Where a DingTalk user talks to the robot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DtChat {
+    /// A one-to-one chat with the robot (`conversationType` "1").
+    Direct,
+    /// A group the robot is in (`conversationType` "2"). Real DingTalk pushes group messages
+    /// only when the robot is @-mentioned; the simulator pushes them anyway when `at_robot`
+    /// is false (with `isInAtList: false`) so that kefu's filtering can be tested.
+    Group {
+        open_conversation_id: String,
+        title: String,
+        #[serde(default = "yes")]
+        at_robot: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
 }

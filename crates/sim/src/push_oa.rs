@@ -73,6 +73,7 @@ fn prepare(
         media_id: body.media_id,
         at: now,
         error: None,
+        conversation: None,
     };
     Ok((xml, msg_id, inner.record_said(said)))
 }

@@ -114,6 +114,7 @@ fn said(
         media_id,
         at: now,
         error: None,
+        conversation: None,
     }
 }
 

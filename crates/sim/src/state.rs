@@ -1,7 +1,8 @@
-//! The simulator's memory: one lock around everything the platform knows, and the
-//! bookkeeping shared by the OA, WeCom and 微信客服 sides.
+//! The simulator's memory: one lock around everything the platforms know, and the
+//! bookkeeping shared by the OA, WeCom, 微信客服 and DingTalk sides.
 
 use crate::config::SimConfig;
+use crate::dt_book::DtBook;
 use crate::faults::{FaultState, Stats, bump};
 use crate::kf_book::KfBook;
 use crate::media::MediaStore;
@@ -36,6 +37,7 @@ pub struct Inner {
     /// By (app_id, openid).
     pub followers: HashMap<(String, String), Follower>,
     pub kf: KfBook,
+    pub dt: DtBook,
     pub media: MediaStore,
     pub timelines: HashMap<String, Timeline>,
     pub faults: FaultState,
@@ -79,6 +81,8 @@ impl Sim {
             CallbackTarget::Oa(id) => c.oa(id).and_then(|a| a.callback_url.clone()),
             CallbackTarget::WecomApp(id) => c.corp(id)?.app.as_ref()?.callback_url.clone(),
             CallbackTarget::Kf(id) => c.corp(id)?.kf.as_ref()?.callback_url.clone(),
+            CallbackTarget::DingtalkRobot(key) => c.dingtalk(key)?.callback_url.clone(),
+            CallbackTarget::DingtalkEvents(key) => c.dingtalk(key)?.event_callback_url.clone(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Access tokens as the platforms hand them out: OA `token` refetches invalidate the
 //! previous token at once (the trap that breaks concurrent refreshers), OA `stable_token`
-//! stays put while valid, WeCom keeps one token per (corp, secret) while valid.
+//! stays put while valid, WeCom keeps one token per (corp, secret) while valid, and
+//! DingTalk is simulated as strictly as the OA (a refetch invalidates the previous token).
 
 use crate::crypto::random_alnum;
 use kefu_domain::Timestamp;
@@ -18,6 +19,8 @@ pub enum Owner {
     WecomApp(String),
     /// A corporation's 微信客服 secret, by corp_id.
     Kf(String),
+    /// A DingTalk app, by app_key.
+    Dingtalk(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,15 @@ impl TokenBook {
     pub fn fetch_oa(&mut self, app_id: &str, now: Timestamp) -> String {
         let owner = Owner::Oa(app_id.to_owned());
         self.issued.retain(|_, t| t.stable || t.owner != owner);
+        self.insert(owner, false, now)
+    }
+
+    /// DingTalk `oauth2/accessToken` (and legacy `gettoken`). Real DingTalk hands out the
+    /// same token while it is valid; the simulator replaces it on every fetch, the harsher
+    /// behaviour, so that a kefu which refetches needlessly or races itself shows up in tests.
+    pub fn fetch_dingtalk(&mut self, app_key: &str, now: Timestamp) -> String {
+        let owner = Owner::Dingtalk(app_key.to_owned());
+        self.issued.retain(|_, t| t.owner != owner);
         self.insert(owner, false, now)
     }
 

@@ -1,19 +1,22 @@
-// The WeChat simulator page: plays one user on one channel and shows the conversation,
-// polling the simulator for what kefu sent. All text goes through textContent.
+// The WeChat / DingTalk simulator page: plays one user on one channel and shows the
+// conversation, polling the simulator for what kefu sent. All text goes through textContent.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const CHANNEL_NAMES = { oa: "公众号", kf: "微信客服", wecom: "企业微信" };
+  const CHANNEL_NAMES = { oa: "公众号", kf: "微信客服", wecom: "企业微信", dingtalk: "钉钉" };
   const VIA_NAMES = {
     passive: "被动回复", custom_send: "客服消息", kf_send: "微信客服消息",
     kf_event: "事件响应消息", app_send: "应用消息",
+    dt_session: "会话回复", dt_batch: "机器人单聊消息", dt_group: "机器人群消息",
   };
+  // The group a DingTalk user talks in when "在群聊中发言" is ticked.
+  const DT_GROUP = { open_conversation_id: "cidKefuDemoGroup0001==", title: "kefu 演示群" };
   const EVENT_NAMES = {
     subscribe: "关注了公众号", unsubscribe: "取消了关注", CLICK: "点击了菜单",
     click: "点击了菜单", enter_session: "进入了会话",
   };
-  let config = { oa: [], wecom: [], users: [] };
+  let config = { oa: [], wecom: [], users: [], dingtalk: [], dingtalk_users: [] };
   let extraUsers = [];
   let lastRendered = "";
 
@@ -45,6 +48,7 @@
   function accountsFor(channel) {
     if (channel === "oa") return config.oa.map((a) => ({ id: a.app_id, label: a.original_id + "（" + a.app_id + "）" }));
     if (channel === "kf") return config.wecom.flatMap((w) => w.open_kfids.map((k) => ({ id: k, label: k })));
+    if (channel === "dingtalk") return (config.dingtalk || []).map((a) => ({ id: a.app_key, label: a.robot_name + "（" + a.app_key + "）" }));
     return config.wecom.filter((w) => w.agent_id !== null).map((w) => ({ id: w.corp_id, label: w.corp_id + " · 应用 " + w.agent_id }));
   }
 
@@ -62,25 +66,48 @@
   function refreshPickers() {
     const channel = $("channel").value;
     fillSelect($("account"), accountsFor(channel));
-    const users = config.users.map((u) => ({ id: u.id, label: (u.nickname || u.id) + "（" + u.id + "）" }))
-      .concat(extraUsers.map((id) => ({ id, label: id })));
+    const known = channel === "dingtalk"
+      ? (config.dingtalk_users || []).map((u) => ({ id: u.staff_id, label: u.nick + "（" + u.staff_id + "）" }))
+      : config.users.map((u) => ({ id: u.id, label: (u.nickname || u.id) + "（" + u.id + "）" }));
+    const users = known.concat(extraUsers.map((id) => ({ id, label: id })));
     fillSelect($("user"), users);
     for (const node of document.querySelectorAll("[data-only]")) {
       node.hidden = !node.dataset.only.split(" ").includes(channel);
     }
     const account = $("account").selectedOptions[0];
-    $("title").textContent = CHANNEL_NAMES[channel] + (account ? " · " + account.textContent : "");
+    $("title").textContent = CHANNEL_NAMES[channel] + (account ? " · " + account.textContent : "")
+      + (inGroup() ? " · " + DT_GROUP.title : "");
     lastRendered = "";
     poll();
   }
 
-  function messagesPath() {
+  function inGroup() {
+    return $("channel").value === "dingtalk" && $("dt-group").checked;
+  }
+
+  // [path, body] of the control call that makes the current user say `message`.
+  function sayRequest(message) {
     const channel = $("channel").value;
     const account = encodeURIComponent($("account").value);
     const user = encodeURIComponent($("user").value);
-    if (channel === "oa") return "/sim/api/oa/" + account + "/users/" + user + "/messages";
-    if (channel === "kf") return "/sim/api/kf/" + account + "/customers/" + user + "/messages";
-    return "/sim/api/wecom/" + account + "/members/" + user + "/messages";
+    if (channel === "oa") return ["/sim/api/oa/" + account + "/users/" + user + "/messages", message];
+    if (channel === "kf") return ["/sim/api/kf/" + account + "/customers/" + user + "/messages", message];
+    if (channel === "wecom") return ["/sim/api/wecom/" + account + "/members/" + user + "/messages", message];
+    const body = { app_key: $("account").value, staff_id: $("user").value, message };
+    if (inGroup()) body.group = Object.assign({ at_robot: $("dt-at").checked }, DT_GROUP);
+    return ["/sim/api/dingtalk/say", body];
+  }
+
+  async function control(path, okText) {
+    status("处理中…");
+    try {
+      const d = await api("POST", path, {});
+      if (d.ok) status(okText + "（尝试 " + d.attempts + " 次）");
+      else status(d.error || "失败", true);
+    } catch (e) {
+      status(e.message, true);
+    }
+    poll();
   }
 
   async function say(message) {
@@ -90,7 +117,8 @@
     }
     status("发送中…");
     try {
-      const d = await api("POST", messagesPath(), message);
+      const [path, body] = sayRequest(message);
+      const d = await api("POST", path, body);
       if (d.ok) status("已送达 kefu（尝试 " + d.attempts + " 次）");
       else status(d.error || "发送失败", true);
     } catch (e) {
@@ -112,9 +140,20 @@
     else if (m.type === "image" && s.media_id) b.appendChild(image("/sim/media/" + encodeURIComponent(s.media_id)));
     else if (m.type === "location") b.textContent = "📍 " + (m.label || (m.x + ", " + m.y));
     else if (m.type === "link") b.textContent = "🔗 " + m.title;
+    else if (m.type === "file") b.textContent = "📎 " + m.file_name;
+    else if (m.type === "voice") b.textContent = "🎤 " + (m.recognition || "[语音]");
+    else if (m.type === "rich_text") richNode(m.parts, s.media_id, b);
     else b.textContent = "[" + m.type + "]";
     li.appendChild(b);
     return li;
+  }
+
+  function richNode(parts, mediaId, b) {
+    for (const p of parts || []) {
+      if (p.type === "text") b.appendChild(el("div", "", p.text));
+      else if (mediaId) b.appendChild(image("/sim/media/" + encodeURIComponent(mediaId)));
+      else b.appendChild(el("div", "", "[图片]"));
+    }
   }
 
   function image(src) {
@@ -139,8 +178,40 @@
     return frag;
   }
 
+  // DingTalk cards: the single button, the btns list, or actionTitle1…N of the send API.
+  function cardButtons(c) {
+    const titles = [];
+    if (c.singleTitle) titles.push(c.singleTitle);
+    for (const x of c.btns || []) titles.push(x.title);
+    for (let i = 1; c["actionTitle" + i]; i++) titles.push(c["actionTitle" + i]);
+    return titles;
+  }
+
+  function dingtalkBody(r, c, b) {
+    const t = r.msgtype;
+    if (t === "sampleText") b.textContent = c.content;
+    else if ((t === "markdown" && c.content === undefined) || t === "sampleMarkdown") {
+      b.appendChild(el("div", "title", c.title || ""));
+      b.appendChild(el("div", "", c.text || ""));
+    } else if (t === "sampleImageMsg") {
+      const url = c.photoURL || "";
+      if (url.startsWith("@")) b.appendChild(image("/sim/media/" + encodeURIComponent(url)));
+      else b.textContent = "🖼 " + url;
+    } else if (t === "actionCard" || t.startsWith("sampleActionCard")) {
+      b.appendChild(el("div", "title", c.title || ""));
+      b.appendChild(el("div", "", c.text || ""));
+      const titles = cardButtons(c);
+      if (titles.length) b.appendChild(el("span", "buttons", titles.map((x) => "〔" + x + "〕").join(" ")));
+    } else if (t === "sampleLink" || t === "link") {
+      b.appendChild(el("div", "title", c.title || ""));
+      b.appendChild(el("div", "desc", c.text || ""));
+    } else return false;
+    return true;
+  }
+
   function receivedBody(r, b) {
     const c = r.content || {};
+    if (r.channel === "dingtalk" && dingtalkBody(r, c, b)) return;
     if (r.msgtype === "text" || r.msgtype === "markdown") b.textContent = c.content;
     else if (r.msgtype === "image") {
       b.appendChild(image("/sim/media/" + encodeURIComponent(c.media_id)));
@@ -166,12 +237,16 @@
     return li;
   }
 
-  function render(timeline) {
+  // `group`: the group's own timeline (replies to the group) when playing in a DingTalk group.
+  function render(timeline, group) {
     const channel = $("channel").value;
     const account = $("account").value;
+    const conv = inGroup() ? DT_GROUP.open_conversation_id : undefined;
     const mine = (x) => x.channel === channel && x.account === account;
-    const items = timeline.said.filter(mine).map((s) => ({ seq: s.seq, node: () => saidNode(s), error: s.error }))
-      .concat(timeline.received.filter(mine).map((r) => ({ seq: r.seq, node: () => receivedNode(r) })));
+    const received = group ? group.received : timeline.received;
+    const items = timeline.said.filter((s) => mine(s) && s.conversation === conv)
+      .map((s) => ({ seq: s.seq, node: () => saidNode(s), error: s.error }))
+      .concat(received.filter(mine).map((r) => ({ seq: r.seq, node: () => receivedNode(r) })));
     items.sort((a, b) => a.seq - b.seq);
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
@@ -188,10 +263,13 @@
     if (!user) return;
     try {
       const t = await api("GET", "/sim/api/timeline/" + encodeURIComponent(user));
-      const key = JSON.stringify(t) + $("channel").value + $("account").value;
+      const g = inGroup()
+        ? await api("GET", "/sim/api/timeline/" + encodeURIComponent(DT_GROUP.open_conversation_id))
+        : undefined;
+      const key = JSON.stringify([t, g]) + $("channel").value + $("account").value + inGroup();
       if (key !== lastRendered) {
         lastRendered = key;
-        render(t);
+        render(t, g);
       }
     } catch (e) {
       status("无法连接模拟器：" + e.message, true);
@@ -217,12 +295,17 @@
       say({ type: "event", event: $("channel").value === "oa" ? "CLICK" : "click", key });
     },
     enter: () => say({ type: "event", event: "enter_session", key: "sim_demo" }),
+    voice: () => say({ type: "voice", recognition: "我的电脑连不上网了" }),
+    rich: () => say({ type: "rich_text", parts: [{ type: "text", text: "报错截图如下：" }, { type: "picture" }] }),
+    redeliver: () => control("/sim/api/dingtalk/" + encodeURIComponent($("account").value) + "/redeliver", "已重新投递"),
+    checkurl: () => control("/sim/api/dingtalk/" + encodeURIComponent($("account").value) + "/check_url", "事件订阅地址校验通过"),
   };
 
   function wire() {
     $("channel").addEventListener("change", refreshPickers);
     $("account").addEventListener("change", refreshPickers);
     $("user").addEventListener("change", () => { lastRendered = ""; poll(); });
+    $("dt-group").addEventListener("change", refreshPickers);
     $("add-user").addEventListener("click", () => {
       const id = $("new-user").value.trim();
       if (!id) return;

@@ -154,6 +154,21 @@ pub trait PlatformStore: Send + Sync {
     /// Saves progress, keeping the lease.
     async fn save_cursor(&self, channel: ChannelId, name: &str, cursor: &str, now: Timestamp) -> Result<()>;
     async fn release_cursor(&self, channel: ChannelId, name: &str) -> Result<()>;
+    /// Keeps what a platform handed out with a person's message (e.g. DingTalk's reply
+    /// session), unless a later one is already stored: redeliveries arrive out of order.
+    async fn put_platform_session(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+        data: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn platform_session(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+    ) -> Result<Option<(String, Timestamp)>>;
 }
 
 #[async_trait]

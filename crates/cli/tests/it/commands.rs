@@ -99,14 +99,16 @@ fn kefu(args: &[&str]) -> std::process::Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_newcomer_plays_a_wechat_user_from_the_shell_and_tests_the_channel() {
+async fn a_newcomer_plays_wechat_and_dingtalk_users_from_the_shell_and_tests_the_channel() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let demo = start(&["demo"], &data).await;
     let sim = demo
         .banner
         .iter()
-        .find_map(|l| l.trim().strip_prefix("WeChat sandbox, play a WeChat user (微信沙箱): "))
+        .find_map(|l| {
+            l.trim().strip_prefix("platform sandbox, play a WeChat or DingTalk user (微信/钉钉沙箱): ")
+        })
         .expect("sandbox line")
         .trim_end_matches("/sim/")
         .to_owned();
@@ -149,5 +151,21 @@ async fn a_newcomer_plays_a_wechat_user_from_the_shell_and_tests_the_channel() {
     assert!(printed.contains("逐字节一致"), "{printed}");
     let inbox = kefu(&["sim", "inbox", "--sim", &sim]);
     assert!(String::from_utf8_lossy(&inbox.stdout).contains("😀🎉"));
+
+    let out =
+        kefu(&["sim", "say", "--sim", &sim, "--channel", "dingtalk", "--user", "dt_wanglei", "发票怎么开"]);
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["ok"], true, "{d}");
+    let mut answered = String::new();
+    for _ in 0..100 {
+        answered =
+            String::from_utf8_lossy(&kefu(&["sim", "inbox", "--sim", &sim, "--user", "dt_wanglei"]).stdout)
+                .into_owned();
+        if answered.contains("申请发票") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(answered.contains("[dt_session]"), "the demo bot answers on DingTalk: {answered}");
     demo.kill_9().await;
 }

@@ -15,15 +15,7 @@ const KB: &str = r#"{"id":"F1","question":"发票怎么开？","similar":["要�
 async fn with_kb() -> (TestApp, AgentClient) {
     let app = TestApp::spawn().await;
     let lead = app.agent("lead", "lead123").await;
-    let res = lead
-        .http
-        .post(app.url("/api/kb/import?format=jsonl"))
-        .header("x-csrf-token", &lead.csrf)
-        .body(KB)
-        .send()
-        .await
-        .unwrap();
-    let report: Value = res.json().await.unwrap();
+    let report = lead.import_kb(KB).await;
     assert_eq!(report["imported"], 6, "{report}");
     (app, lead)
 }

@@ -44,7 +44,8 @@ async fn a_supervisor_edits_a_groups_rules_in_the_workbench_and_transfers_a_chat
     lead.evaluate_expression("document.querySelector('.tab[data-scope=all]').click()").await.unwrap();
     until(&lead, "document.querySelectorAll('.conv-item').length === 1").await;
     lead.evaluate_expression("document.querySelector('.conv-item').click()").await.unwrap();
-    until(&lead, "!document.querySelector('#transfer-conversation').hidden").await;
+    // The conversation is open once its messages are shown.
+    until(&lead, "document.querySelectorAll('#messages .msg').length >= 2").await;
     lead.evaluate_expression("document.querySelector('#transfer-conversation').click()").await.unwrap();
     until(&lead, "document.querySelectorAll('#transfer-target option').length > 3").await;
     lead.evaluate_expression(

@@ -134,6 +134,22 @@ impl AgentClient {
         self.get(&format!("/conversations/{id}")).await.json::<Value>().await.unwrap()["conversation"].clone()
     }
 
+    /// POSTs a raw body (an upload or an import) to an API path.
+    pub async fn post_body(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        let url = format!("{}/api{path}", self.base);
+        self.http.post(url).header("x-csrf-token", &self.csrf).body(body).send().await.unwrap()
+    }
+
+    /// Uploads the sandbox's sample PNG; returns `{url, sha256, …}`.
+    pub async fn upload_png(&self) -> Value {
+        self.post_body("/media", kefu_sim::SAMPLE_PNG.to_vec()).await.json().await.unwrap()
+    }
+
+    /// Imports a JSON-lines knowledge base; returns the import report.
+    pub async fn import_kb(&self, jsonl: &'static str) -> Value {
+        self.post_body("/kb/import?format=jsonl", jsonl).await.json().await.unwrap()
+    }
+
     pub async fn conversations(&self) -> Vec<Value> {
         self.get("/conversations").await.json().await.unwrap()
     }
@@ -262,4 +278,20 @@ pub fn wechat_texts(sim: &kefu_sim::SimHandle, user: &str) -> Vec<String> {
         .filter(|r| r.msgtype == "text")
         .filter_map(|r| r.content["content"].as_str().or(r.content["Content"].as_str()).map(str::to_owned))
         .collect()
+}
+
+/// Every stored message of every conversation that `keep` selects, counted as a supervisor sees them.
+pub async fn stored_messages(app: &TestApp, keep: impl Fn(&Value) -> bool) -> usize {
+    let lead = app.agent("lead", "lead123").await;
+    let convs: Vec<Value> = lead
+        .get("/conversations?scope=all&state=bot,queued,assigned,leave_message,closed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut n = 0;
+    for c in convs {
+        n += lead.messages(c["id"].as_i64().unwrap()).await.iter().filter(|m| keep(m)).count();
+    }
+    n
 }

@@ -7,6 +7,8 @@ mod bot;
 mod browser;
 mod browser_kit;
 mod browser_routing;
+mod dingtalk;
+mod dingtalk_hostile;
 mod routing_web;
 mod routing_wechat;
 mod security;

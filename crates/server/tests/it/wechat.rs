@@ -89,18 +89,7 @@ async fn an_agent_image_is_uploaded_and_arrives_byte_for_byte() {
     let agent = app.agent("agent1", "agent123").await;
     let mut feed = agent.feed(app.addr).await;
     let conv = user_writes(&sim, &mut feed, "发张图看看").await;
-    let png = kefu_sim::SAMPLE_PNG.to_vec();
-    let info: Value = agent
-        .http
-        .post(app.url("/api/media"))
-        .header("x-csrf-token", &agent.csrf)
-        .body(png)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = agent.upload_png().await;
     let res = agent.post(&format!("/conversations/{conv}/messages"), json!({"image": info["url"]})).await;
     assert_eq!(res.status(), 200);
     feed.until(|e| e["type"] == "message_updated" && e["message"]["status"] == "sent").await;

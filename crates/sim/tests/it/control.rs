@@ -65,3 +65,52 @@ async fn the_demo_page_is_served_with_a_strict_policy_and_its_assets() {
     s.sim.shutdown().await;
     assert!(s.http.get(s.url("/sim/")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn a_script_can_play_a_dingtalk_user_and_send_events_over_http() {
+    use crate::dt_receiver::{DtReceiver, ok_empty};
+    use crate::{DT_APP, DT_KEY, DT_SECRET, DT_TOKEN, WANG, dt_config};
+    let rx = DtReceiver::start(DT_SECRET, keys(DT_TOKEN, DT_KEY, DT_APP, false), ok_empty(), None).await;
+    let s = start(dt_config()).await;
+    for (channel, url) in [("dingtalk_robot", &rx.robot_url), ("dingtalk_events", &rx.events_url)] {
+        let cb = json!({ "channel": channel, "id": DT_APP, "url": url });
+        assert_eq!(
+            s.http.put(s.url("/sim/api/callbacks")).json(&cb).send().await.unwrap().status().as_u16(),
+            200
+        );
+    }
+    let d = s
+        .post_json("/sim/api/dingtalk/say", json!({ "app_key": DT_APP, "staff_id": WANG, "text": "你好" }))
+        .await;
+    assert_eq!(d["ok"], true, "{d}");
+    let group = json!({ "open_conversation_id": "cidCtl==", "title": "群" });
+    let message =
+        json!({ "type": "rich_text", "parts": [{ "type": "text", "text": "图" }, { "type": "picture" }] });
+    let body = json!({ "app_key": DT_APP, "staff_id": WANG, "message": message, "group": group });
+    assert_eq!(s.post_json("/sim/api/dingtalk/say", body).await["ok"], true);
+    let last = rx.last().body;
+    assert_eq!((last["msgtype"].clone(), last["isInAtList"].clone()), (json!("richText"), json!(true)));
+    let hook = s.get_json(&format!("/sim/api/dingtalk/sessions/{WANG}")).await;
+    assert_eq!(hook["session_webhook"], last["sessionWebhook"]);
+    let again = s.post_json(&format!("/sim/api/dingtalk/{DT_APP}/redeliver"), json!({})).await;
+    assert_eq!(again["msg_id"], last["msgId"]);
+    assert_eq!(s.post_json(&format!("/sim/api/dingtalk/{DT_APP}/check_url"), json!({})).await["ok"], true);
+    let ev = s
+        .post_json(&format!("/sim/api/dingtalk/{DT_APP}/events"), json!({ "EventType": "user_add_org" }))
+        .await;
+    assert_eq!(ev["ok"], true);
+    let timeline = s.get_json(&format!("/sim/api/timeline/{WANG}")).await;
+    assert_eq!(timeline["said"][0]["channel"], "dingtalk");
+
+    let cfg = s.get_json("/sim/api/config").await;
+    assert_eq!(
+        (cfg["dingtalk"][0]["app_key"].clone(), cfg["dingtalk_users"][0]["nick"].clone()),
+        (json!(DT_APP), json!("王磊"))
+    );
+    assert!(cfg.to_string().find("secret").is_none());
+    let neither = json!({ "app_key": DT_APP, "staff_id": WANG });
+    assert_eq!(
+        s.http.post(s.url("/sim/api/dingtalk/say")).json(&neither).send().await.unwrap().status().as_u16(),
+        400
+    );
+}

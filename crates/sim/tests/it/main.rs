@@ -1,6 +1,9 @@
 //! Integration tests: the simulator against a stand-in receiver and over its HTTP APIs.
 
 mod control;
+mod dingtalk;
+mod dingtalk_api;
+mod dt_receiver;
 mod kf_flow;
 mod oa_callbacks;
 mod platform_api;
@@ -8,7 +11,9 @@ mod receiver;
 mod wecom_app;
 
 use kefu_domain::{Clock, ManualClock, Timestamp};
-use kefu_sim::{KfConfig, OaAccount, OaMode, SimConfig, SimHandle, SimUser, WecomApp, WecomCorp};
+use kefu_sim::{
+    DingtalkApp, DtUser, KfConfig, OaAccount, OaMode, SimConfig, SimHandle, SimUser, WecomApp, WecomCorp,
+};
 use std::sync::Arc;
 
 pub const APP_ID: &str = "wxb11529c136998cb6";
@@ -21,6 +26,44 @@ pub const APP_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 pub const KF_TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
 pub const KF_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 pub const OPEN_KFID: &str = "wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q";
+
+pub const DT_APP: &str = "dingtest00000001";
+pub const DT_SECRET: &str = "dt-test-secret-0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+pub const DT_CORP: &str = "dingcorptest0001";
+pub const DT_TOKEN: &str = "dttesttoken";
+pub const DT_KEY: &str = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7";
+pub const WANG: &str = "dt_wanglei";
+pub const LINA: &str = "dt_lina";
+
+/// One DingTalk app with two users (李娜 without the phone permission), no WeChat accounts.
+pub fn dt_config() -> SimConfig {
+    SimConfig {
+        dingtalk: vec![DingtalkApp {
+            app_key: DT_APP.into(),
+            app_secret: DT_SECRET.into(),
+            corp_id: DT_CORP.into(),
+            robot_name: "kefu客服".into(),
+            event_token: DT_TOKEN.into(),
+            event_aes_key: DT_KEY.into(),
+            callback_url: None,
+            event_callback_url: None,
+            session_ttl_ms: 5_400_000,
+        }],
+        dingtalk_users: vec![
+            DtUser {
+                staff_id: WANG.into(),
+                union_id: "dtu_wanglei".into(),
+                nick: "王磊".into(),
+                mobile: Some("13800000042".into()),
+            },
+            DtUser {
+                staff_id: LINA.into(), union_id: "dtu_lina".into(), nick: "李娜".into(), mobile: None
+            },
+        ],
+        callback_timeout_ms: 2000,
+        ..SimConfig::default()
+    }
+}
 
 pub fn config(mode: OaMode, callback: Option<&str>) -> SimConfig {
     SimConfig {
@@ -91,6 +134,36 @@ impl Setup {
             .get_json(&format!("/cgi-bin/token?grant_type=client_credential&appid={APP_ID}&secret=oa-secret"))
             .await;
         v["access_token"].as_str().expect("a token").to_owned()
+    }
+
+    /// A DingTalk OpenAPI token for the test app.
+    pub async fn dt_token(&self) -> String {
+        let v = self
+            .post_json(
+                "/v1.0/oauth2/accessToken",
+                serde_json::json!({ "appKey": DT_APP, "appSecret": DT_SECRET }),
+            )
+            .await;
+        v["accessToken"].as_str().expect("a token").to_owned()
+    }
+
+    /// POSTs to a DingTalk OpenAPI path with the token header; returns (status, body).
+    pub async fn dt_post(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .header("x-acs-dingtalk-access-token", token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or_default())
     }
 
     pub async fn wecom_token(&self, secret: &str) -> String {

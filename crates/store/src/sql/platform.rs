@@ -106,4 +106,44 @@ impl PlatformStore for SqlStore {
             .await?;
         Ok(())
     }
+
+    async fn put_platform_session(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+        data: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.writer()
+            .exec(q!(
+                "INSERT INTO platform_sessions (channel_id, external_id, data, expires_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id, external_id) DO UPDATE \
+                 SET data = excluded.data, expires_at = excluded.expires_at, updated_at = excluded.updated_at \
+                 WHERE platform_sessions.expires_at <= excluded.expires_at",
+                channel.0,
+                external_id,
+                data,
+                expires_at.0,
+                now.0
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn platform_session(
+        &self,
+        channel: ChannelId,
+        external_id: &str,
+    ) -> Result<Option<(String, Timestamp)>> {
+        let r = self
+            .reader()
+            .opt(q!(
+                "SELECT data, expires_at FROM platform_sessions WHERE channel_id = $1 AND external_id = $2",
+                channel.0,
+                external_id
+            ))
+            .await?;
+        r.map(|r| Ok((r.text("data")?, Timestamp(r.int("expires_at")?)))).transpose()
+    }
 }

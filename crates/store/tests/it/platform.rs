@@ -100,3 +100,17 @@ contract!(a_later_profile_fills_in_a_missing_union_id, |s| {
     assert_eq!((id.union_id.as_deref(), id.nickname.as_deref()), (Some("UNION"), Some("小明")));
     Ok(())
 });
+
+contract!(a_platform_session_is_replaced_by_a_later_one_but_not_an_older_redelivery, |s| {
+    let ch = webchat(s, "dt").await;
+    assert_eq!(s.platform_session(ch.id, "staff1").await?, None);
+    s.put_platform_session(ch.id, "staff1", r#"{"webhook":"a"}"#, at(5_000), T0).await?;
+    s.put_platform_session(ch.id, "staff1", r#"{"webhook":"b"}"#, at(9_000), at(1)).await?;
+    s.put_platform_session(ch.id, "staff1", r#"{"webhook":"old"}"#, at(4_000), at(2)).await?;
+    assert_eq!(
+        s.platform_session(ch.id, "staff1").await?,
+        Some((r#"{"webhook":"b"}"#.to_owned(), at(9_000)))
+    );
+    assert_eq!(s.platform_session(ch.id, "staff2").await?, None);
+    Ok(())
+});

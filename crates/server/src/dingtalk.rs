@@ -1,0 +1,94 @@
+//! DingTalk callbacks: the robot's message callback (signed with the app secret) and the
+//! encrypted event subscription. As with WeChat, a message is acknowledged only once stored;
+//! a bad sign, a stale timestamp, malformed JSON or an oversized body gets a 4xx and stores
+//! nothing.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kefu_channels::dingtalk::events::{EventCallback, EventQuery};
+use kefu_channels::dingtalk::robot::{self, Robot};
+use kefu_channels::dingtalk::sign;
+use kefu_domain::ChannelKind;
+use kefu_store::{Accepted, IngestOutcome};
+use serde_json::json;
+
+use crate::callbacks::{Reject, body_text, load_channel, misconfigured, unavailable};
+use crate::state::AppState;
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn robot_message(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match robot_inner(&state, &key, &headers, &body).await {
+        Ok(()) => Json(json!({})).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn robot_inner(state: &AppState, key: &str, headers: &HeaderMap, body: &Bytes) -> Result<(), Reject> {
+    let text = body_text(body)?;
+    let channel = load_channel(state, key, &[ChannelKind::Dingtalk]).await?;
+    let secret = channel.secret("app_secret").ok_or_else(|| misconfigured("app_secret is not set"))?;
+    sign::verify(header(headers, "timestamp"), header(headers, "sign"), secret, state.clock.now())
+        .map_err(|e| Reject(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    let message = match robot::parse(text).map_err(|e| Reject(StatusCode::BAD_REQUEST, e.to_string()))? {
+        Robot::Message(m) => *m,
+        Robot::Ignored(why) => {
+            tracing::debug!(why, "DingTalk callback ignored");
+            return Ok(());
+        }
+    };
+    let outcome =
+        kefu_engine::dingtalk::receive(&state.engine, &channel, message).await.map_err(unavailable)?;
+    if let IngestOutcome::Accepted(a) = outcome {
+        after_accept(state, &channel, *a);
+    }
+    Ok(())
+}
+
+/// The reply and the profile lookup run after the acknowledgement: DingTalk redelivers when a
+/// callback is slow.
+fn after_accept(state: &AppState, channel: &kefu_domain::Channel, a: Accepted) {
+    let (s, ch) = (state.clone(), channel.clone());
+    tokio::spawn(async move {
+        if a.new_conversation {
+            kefu_engine::dingtalk::enrich(&s.engine, &s.platforms, &ch, &a.identity).await;
+        }
+        if let Err(e) = s.engine.respond(&a, false).await {
+            tracing::warn!(error = %e, "no reply to a DingTalk message");
+        }
+    });
+}
+
+pub async fn event(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<EventQuery>,
+    body: Bytes,
+) -> Response {
+    let handled = async {
+        let text = body_text(&body)?;
+        let channel = load_channel(&state, &key, &[ChannelKind::Dingtalk]).await?;
+        let cb = EventCallback::from_channel(&channel).map_err(misconfigured)?;
+        let now = state.clock.now();
+        let event = cb.open(&q, text, now).map_err(|e| {
+            let status = if e.is_auth() { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+            Reject(status, e.to_string())
+        })?;
+        tracing::info!(event = %event["EventType"], channel = %channel.key, "DingTalk event");
+        Ok::<_, Reject>(cb.success(now, q.nonce.as_deref().unwrap_or_default()))
+    };
+    match handled.await {
+        Ok(reply) => Json(reply).into_response(),
+        Err(r) => r.into_response(),
+    }
+}

@@ -1,0 +1,11 @@
+-- Per-person state a platform hands out with a message and kefu needs for replying later,
+-- e.g. DingTalk's sessionWebhook with its expiry and the conversation it belongs to.
+
+CREATE TABLE platform_sessions (
+    channel_id   BIGINT  NOT NULL REFERENCES channels(id),
+    external_id  TEXT    NOT NULL,
+    data         TEXT    NOT NULL,
+    expires_at   BIGINT  NOT NULL,
+    updated_at   BIGINT  NOT NULL,
+    PRIMARY KEY (channel_id, external_id)
+);
