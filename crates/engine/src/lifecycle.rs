@@ -148,11 +148,18 @@ impl Engine {
         Ok(updated)
     }
 
-    /// Periodic work, driven by the injected clock: idle conversations close with their own
-    /// message, queue waits past the group's timeout become leave-message tickets, and the
-    /// queue is served.
+    /// Periodic work, driven by the injected clock: agents whose workbench went away go
+    /// offline, idle conversations close with their own message, queue waits past the group's
+    /// timeout become leave-message tickets, and the queue is served.
     pub async fn tick(&self) -> Result<()> {
         let now = self.clock.now();
+        if self.routing.presence_timeout_secs > 0 {
+            let before = now.minus(Duration::from_secs(self.routing.presence_timeout_secs));
+            for agent in self.store.absent_agents(before).await? {
+                tracing::info!(%agent, "agent's workbench is gone; setting them offline");
+                self.set_agent_status(agent, AgentStatus::Offline).await?;
+            }
+        }
         if self.routing.idle_timeout_minutes > 0 {
             let before = now.minus(Duration::from_secs(self.routing.idle_timeout_minutes * 60));
             for c in self.store.idle_since(before).await? {
@@ -171,6 +178,11 @@ impl Engine {
         }
         self.drain().await?;
         Ok(())
+    }
+
+    /// The agent's workbench is alive (logged in, or its live feed spoke).
+    pub async fn seen(&self, agent: AgentId) -> Result<()> {
+        Ok(self.store.touch_agent(agent, self.clock.now()).await?)
     }
 
     /// Routes a conversation that is now waiting (new, or handed off by the bot).

@@ -19,6 +19,10 @@ pub struct RoutingConfig {
     /// How often (wall-clock seconds) the server runs [`Engine::tick`]; 0 leaves it to the
     /// caller, as tests do with their injected clock.
     pub tick_seconds: u64,
+    /// An agent whose workbench showed no sign of life for this long goes offline (their
+    /// conversations are routed again). 0 = off, the library default; kefu's shipped
+    /// configuration sets 120.
+    pub presence_timeout_secs: u64,
     /// Ask for a 1–5 rating after an agent closes a conversation.
     pub survey: bool,
     pub survey_minutes: u64,
@@ -36,6 +40,7 @@ impl Default for RoutingConfig {
         RoutingConfig {
             idle_timeout_minutes: 30,
             tick_seconds: 5,
+            presence_timeout_secs: 0,
             survey: true,
             survey_minutes: 10,
             queued: "当前人工客服繁忙，您排在第{n}位，请稍候。".into(),

@@ -179,6 +179,7 @@ pub async fn login(
         expires_at: now.plus(ttl),
     };
     state.store.create_session(&session).await?;
+    state.engine.seen(agent.id).await?;
     let agent = state.engine.set_agent_status(agent.id, AgentStatus::Online).await?;
     let jar = jar.add(session_cookie(&state, token, ttl));
     Ok((jar, Json(Me { agent, csrf_token: session.csrf_token })))

@@ -82,12 +82,23 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
             return;
         }
     };
+    let id = agent.id;
     let mut vis = Visibility { agent, known: HashMap::new() };
+    // An open feed is how kefu knows the agent is really there (see `presence_timeout_secs`).
+    let _ = state.engine.seen(id).await;
     loop {
         tokio::select! {
             incoming = rx.next() => match incoming {
                 Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => {} // pings are answered by the library; nothing else is expected
+                // The workbench pings every 25 s; any frame is a sign of life. A JSON ping is
+                // answered once recorded, so a client can tell it counted.
+                Some(Ok(frame)) => {
+                    let _ = state.engine.seen(id).await;
+                    let ping = matches!(&frame, WsMessage::Text(t) if t.contains("\"ping\""));
+                    if ping && tx.send(WsMessage::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+                        break;
+                    }
+                }
             },
             item = sub.next() => {
                 let text = match item {

@@ -46,8 +46,11 @@ export function liveSocket(path, { onMessage, onOpen, onDown }) {
       delay = 500;
       onOpen?.();
     };
+    // A sign of life: without it the server sets an agent who left without logging out offline.
+    const beat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), 25000);
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
     ws.onclose = () => {
+      clearInterval(beat);
       if (stopped) return;
       onDown?.();
       setTimeout(connect, delay);

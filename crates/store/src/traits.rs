@@ -32,6 +32,10 @@ pub trait AgentStore: Send + Sync {
     async fn agent_credentials(&self, username: &str) -> Result<(Agent, String)>;
     async fn agents(&self) -> Result<Vec<Agent>>;
     async fn set_agent_status(&self, id: AgentId, status: AgentStatus) -> Result<Agent>;
+    /// Records a sign of life from the agent's workbench.
+    async fn touch_agent(&self, id: AgentId, now: Timestamp) -> Result<()>;
+    /// Agents not offline whose workbench was last seen before `before`.
+    async fn absent_agents(&self, before: Timestamp) -> Result<Vec<AgentId>>;
     /// Sets what routing may give the agent: how many conversations at once, and from which
     /// skill groups.
     async fn set_agent_routing(&self, id: AgentId, capacity: u32, groups: &[SkillGroupId]) -> Result<Agent>;

@@ -245,3 +245,40 @@ async fn the_connectivity_test_proves_text_image_and_emoji_arrive_intact_on_ding
     let last = report["steps"].as_array().unwrap().last().unwrap().clone();
     assert!(last["detail"].as_str().unwrap().contains("逐字节一致"), "{last}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_session_falls_back_to_the_send_api_and_links_go_out_as_markdown() {
+    use kefu_domain::{Content, ConversationId, Sender};
+    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    let li = app.agent("agent1", "agent123").await;
+    let mut feed = li.feed(app.addr).await;
+    says(&sim, "在吗").await;
+    feed.until(|e| is_sent(e, "您好，客服小李为您服务。")).await;
+    let conv = ConversationId(li.conversations().await[0]["id"].as_i64().unwrap());
+    let link = Content::Link {
+        title: "报修指南".into(),
+        description: Some("三步提交报修".into()),
+        url: "https://example.com/repair".into(),
+        pic_url: None,
+    };
+    app.engine.send_as(conv, Sender::Bot, link.clone()).await.unwrap();
+    feed.until(|e| {
+        e["type"] == "message_updated"
+            && e["message"]["status"] == "sent"
+            && e["message"]["content"]["type"] == "link"
+    })
+    .await;
+    // The session is still young, but DingTalk refuses it: the send API takes over.
+    sim.set_faults(Faults { dt_session_expired: true, ..Default::default() });
+    li.reply(conv.0, "会话失效后的回复").await;
+    feed.until(|e| is_sent(e, "会话失效后的回复")).await;
+    let inbox = sim.inbox(WANG);
+    let md = inbox.iter().find(|r| r.msgtype == "markdown").expect("the link as markdown");
+    assert_eq!(md.via, Via::DtSession);
+    assert!(
+        md.content["text"].as_str().unwrap().contains("[查看详情](https://example.com/repair)"),
+        "{md:?}"
+    );
+    let last = inbox.last().unwrap();
+    assert_eq!((last.via, last.content["content"].as_str()), (Via::DtBatch, Some("会话失效后的回复")));
+}

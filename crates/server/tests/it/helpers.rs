@@ -29,6 +29,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.max_body_bytes = 64 * 1024;
     // Tests run timeouts themselves (`engine.tick()`) after moving the injected clock.
     config.routing.tick_seconds = 0;
+    // Nothing pings while a test moves the clock by hours; presence tests turn it back on.
+    config.routing.presence_timeout_secs = 0;
     config
 }
 
@@ -51,10 +53,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(clock: Arc<ManualClock>) -> TestApp {
+        TestApp::spawn_configured(clock, |_| {}).await
+    }
+
+    /// kefu with the demo data set and the test configuration changed by `tweak`.
+    pub async fn spawn_configured(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut Config)) -> TestApp {
         // Server logs show up in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,kefu=info").try_init();
         let dir = tempfile::tempdir().unwrap();
-        let app = App::build(test_config(dir.path()), clock.clone()).await.unwrap();
+        let mut config = test_config(dir.path());
+        tweak(&mut config);
+        let app = App::build(config, clock.clone()).await.unwrap();
         kefu_server::seed::demo(app.state.store.as_ref(), clock.as_ref()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -257,6 +266,12 @@ impl AgentClient {
 }
 
 impl Feed {
+    /// Pings as the workbench does, and waits until the server recorded it.
+    pub async fn ping(&mut self) {
+        self.ws.send(Ws::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+        self.until(|e| e["type"] == "pong").await;
+    }
+
     /// The next event for which `pred` holds; earlier ones are skipped.
     pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         loop {

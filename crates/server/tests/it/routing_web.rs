@@ -159,3 +159,28 @@ async fn a_transfer_to_a_group_reaches_its_agent_with_a_note_the_visitor_never_s
     let res = li.post(&format!("/conversations/{conv}/transfer"), json!({"group": after_sales["id"]})).await;
     assert_eq!(res.status(), 404, "no longer li's to see");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_who_closed_the_workbench_goes_offline_and_their_customer_is_asked_to_leave_a_message() {
+    let clock = std::sync::Arc::new(kefu_domain::ManualClock::new(T0));
+    let app = TestApp::spawn_configured(clock, |c| c.routing.presence_timeout_secs = 120).await;
+    let li = app.agent("agent1", "agent123").await;
+    let mut li_feed = li.feed(app.addr).await;
+    let wang = app.agent("agent2", "agent123").await;
+    let (mut v, conv) = visitor_says(&app, "presence-visitor-000001", "我要退款").await;
+    assert_eq!(v.next_text().await, WANG);
+
+    // 小王 closed the browser; 小李's workbench keeps pinging.
+    app.clock.advance(Duration::from_secs(100));
+    li_feed.ping().await;
+    app.clock.advance(Duration::from_secs(30));
+    app.engine.tick().await.unwrap();
+    assert_eq!(v.next_text().await, LEAVE, "nobody of 售后服务 is left");
+    assert_eq!(li.conversation(conv).await["state"], "leave_message");
+    let agents: Vec<Value> = li.get("/agents").await.json().await.unwrap();
+    let status = |id: &Value| agents.iter().find(|a| &a["id"] == id).unwrap()["status"].clone();
+    assert_eq!(
+        (status(&li.me["agent"]["id"]), status(&wang.me["agent"]["id"])),
+        (json!("online"), json!("offline"))
+    );
+}

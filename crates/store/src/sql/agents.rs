@@ -198,6 +198,24 @@ impl AgentStore for SqlStore {
         self.agent(id).await
     }
 
+    async fn touch_agent(&self, id: AgentId, now: Timestamp) -> Result<()> {
+        self.writer()
+            .exec(q!("UPDATE agents SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1", now.0, id.0))
+            .await?;
+        Ok(())
+    }
+
+    async fn absent_agents(&self, before: Timestamp) -> Result<Vec<AgentId>> {
+        let rows = self
+            .reader()
+            .all(q!(
+                "SELECT id FROM agents WHERE status <> 'offline' AND last_seen_at < $1 ORDER BY id",
+                before.0
+            ))
+            .await?;
+        rows.iter().map(|r| Ok(AgentId(r.int("id")?))).collect()
+    }
+
     async fn create_session(&self, s: &Session) -> Result<()> {
         self.writer()
             .exec(q!(

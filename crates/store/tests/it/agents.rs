@@ -48,3 +48,18 @@ contract!(sessions_expire, |s| {
     assert!(matches!(s.session("h1", T0).await, Err(StoreError::NotFound)));
     Ok(())
 });
+
+contract!(agents_not_seen_lately_are_found_unless_already_offline, |s| {
+    let a = agent(s, "alice").await;
+    let b = agent(s, "bob").await;
+    agent(s, "carol").await;
+    for x in [&a, &b] {
+        s.set_agent_status(x.id, AgentStatus::Online).await?;
+    }
+    s.touch_agent(a.id, Timestamp(T0.0 + 60_000)).await?;
+    s.touch_agent(b.id, T0).await?;
+    s.touch_agent(a.id, T0).await?;
+    let before = Timestamp(T0.0 + 30_000);
+    assert_eq!(s.absent_agents(before).await?, vec![b.id], "carol is offline; alice's later touch stands");
+    Ok(())
+});
