@@ -32,3 +32,33 @@ pub struct Profile {
     pub union_id: Option<String>,
     pub phone: Option<String>,
 }
+
+/// One merge of two customers into one (OneID), kept so that it can be explained and undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerMerge {
+    pub id: i64,
+    /// The customer that remains.
+    pub survivor: CustomerId,
+    /// The customer whose identities moved to the survivor.
+    pub merged: CustomerId,
+    /// Exactly the identities that moved; an unmerge moves these (and their conversations) back.
+    pub identities: Vec<IdentityId>,
+    /// Why: `unionid:…`, `phone:…`, or an agent's words.
+    pub reason: String,
+    /// The agent who merged by hand; `None` for an automatic merge.
+    pub by: Option<crate::ids::AgentId>,
+    pub at: Timestamp,
+    pub undone_at: Option<Timestamp>,
+    pub undone_by: Option<crate::ids::AgentId>,
+    pub undo_reason: Option<String>,
+}
+
+/// An agent's note on a customer, shown in the customer 360 view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerNote {
+    pub id: i64,
+    pub customer: CustomerId,
+    pub agent: crate::ids::AgentId,
+    pub text: String,
+    pub at: Timestamp,
+}

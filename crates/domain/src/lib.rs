@@ -14,7 +14,7 @@ pub use agent::{Agent, AgentStatus, GroupRouting, Role, SkillGroup, Strategy};
 pub use channel::{Channel, ChannelKind};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use conversation::{CloseReason, Conversation, ConversationEvent, ConversationState, IllegalTransition};
-pub use customer::{Customer, Identity, Profile};
+pub use customer::{Customer, CustomerMerge, CustomerNote, Identity, Profile};
 pub use faq::FaqEntry;
 pub use hours::BusinessHours;
 pub use ids::{AgentId, ChannelId, ConversationId, CustomerId, IdentityId, MessageId, SkillGroupId};

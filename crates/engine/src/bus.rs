@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::{Stream, StreamExt};
-use kefu_domain::{ChannelId, Conversation, ConversationId, Message};
+use kefu_domain::{ChannelId, Conversation, ConversationId, CustomerId, CustomerMerge, Message};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
@@ -24,6 +24,10 @@ pub enum Event {
     ConversationUpdated {
         conversation: Conversation,
     },
+    /// OneID merged two customers (automatically or by hand).
+    CustomerMerged {
+        merge: CustomerMerge,
+    },
     /// A message to show in a web visitor's browser.
     VisitorMessage {
         channel_id: ChannelId,
@@ -32,13 +36,17 @@ pub enum Event {
     },
 }
 
-/// Dot-separated subjects, NATS style: `conv.<id>`, `visitor.<channel>.<visitor id>`.
+/// Dot-separated subjects, NATS style: `conv.<id>`, `customer.<id>`, `visitor.<channel>.<visitor id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Subject(pub String);
 
 impl Subject {
     pub fn conversation(id: ConversationId) -> Self {
         Subject(format!("conv.{id}"))
+    }
+
+    pub fn customer(id: CustomerId) -> Self {
+        Subject(format!("customer.{id}"))
     }
 
     pub fn visitor(channel: ChannelId, visitor: &str) -> Self {

@@ -7,6 +7,7 @@ pub mod dingtalk;
 pub mod engine;
 mod knowledge;
 pub mod lifecycle;
+pub mod oneid;
 pub mod outbox;
 pub mod platforms;
 pub mod routing;

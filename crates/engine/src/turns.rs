@@ -47,6 +47,9 @@ impl Engine {
     /// With `passive`, the first reply is returned for the platform's HTTP response instead of
     /// being queued (WeChat's passive reply); it is recorded either way.
     pub async fn respond(&self, a: &Accepted, passive: bool) -> Result<Option<Content>> {
+        if self.phone_answer(a).await? {
+            return Ok(None);
+        }
         let channel = self.store.channel(a.message.channel_id).await?;
         let mut replies = vec![];
         let mut handoff = None;

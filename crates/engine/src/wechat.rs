@@ -182,7 +182,12 @@ pub async fn enrich(engine: &Engine, p: &Platforms, channel: &Channel, identity:
     };
     match profile {
         Ok(profile) => {
-            if let Err(e) = engine.store().update_profile(identity.id, &profile).await {
+            // A UnionID or phone may tie this person to a customer kefu already knows.
+            let linked = match engine.store().update_profile(identity.id, &profile).await {
+                Ok(i) => engine.link(i.customer_id).await.map(|_| ()),
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = linked {
                 tracing::warn!(error = %e, "profile not stored");
             }
         }

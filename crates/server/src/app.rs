@@ -28,7 +28,7 @@ use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, api, callbacks, dingtalk, groups, kb, media, ui, webchat, ws_agent};
+use crate::{admin, api, callbacks, customers, dingtalk, groups, kb, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -156,6 +156,14 @@ fn api_router() -> Router<AppState> {
         .route("/conversations/{id}/claim", post(api::claim))
         .route("/conversations/{id}/close", post(api::close))
         .route("/conversations/{id}/transfer", post(api::transfer))
+        .route("/conversations/{id}/ask-phone", post(customers::ask_phone))
+        .route("/customers", get(customers::search))
+        .route("/customers/{id}", get(customers::detail))
+        .route("/customers/{id}/messages", get(customers::history))
+        .route("/customers/{id}/tags", put(customers::set_tags))
+        .route("/customers/{id}/notes", post(customers::add_note))
+        .route("/customers/{id}/merge", post(customers::merge))
+        .route("/merges/{id}/undo", post(customers::unmerge))
         .route("/agents", get(groups::agents))
         .route("/agents/{id}", put(groups::update_agent))
         .route("/groups", get(groups::list).post(groups::create))

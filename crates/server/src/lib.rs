@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod callbacks;
 pub mod config;
+pub mod customers;
 pub mod dingtalk;
 pub mod error;
 pub mod groups;

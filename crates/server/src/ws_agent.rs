@@ -68,6 +68,8 @@ impl Visibility {
                 self.known.insert(message.conversation_id, v);
                 v
             }
+            // Who is who matters to every agent showing that customer.
+            Event::CustomerMerged { .. } => true,
             Event::VisitorMessage { .. } => false,
         }
     }
@@ -75,7 +77,7 @@ impl Visibility {
 
 async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
-    let mut sub = match state.engine.bus().subscribe("conv.>").await {
+    let mut sub = match state.engine.bus().subscribe(">").await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "agent feed unavailable");

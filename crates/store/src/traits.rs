@@ -5,8 +5,8 @@ use crate::model::*;
 use async_trait::async_trait;
 use kefu_domain::{
     Agent, AgentId, AgentStatus, Channel, ChannelId, Conversation, ConversationEvent, ConversationId,
-    Customer, CustomerId, DeliveryStatus, FaqEntry, Identity, IdentityId, Message, MessageId, Sender,
-    SkillGroup, SkillGroupId, Timestamp,
+    Customer, CustomerId, CustomerMerge, CustomerNote, DeliveryStatus, FaqEntry, Identity, IdentityId,
+    Message, MessageId, Sender, SkillGroup, SkillGroupId, Timestamp,
 };
 
 #[async_trait]
@@ -69,6 +69,9 @@ pub trait ConversationStore: Send + Sync {
     /// The bot's memory of a conversation (opaque JSON), if it has any.
     async fn bot_state(&self, id: ConversationId) -> Result<Option<String>>;
     async fn set_bot_state(&self, id: ConversationId, state: &str) -> Result<()>;
+    /// What kefu asked the customer and waits for (e.g. `phone`), if anything.
+    async fn awaiting(&self, id: ConversationId) -> Result<Option<String>>;
+    async fn set_awaiting(&self, id: ConversationId, what: Option<&str>) -> Result<()>;
     /// The open conversation of a channel identity, if any.
     async fn open_conversation_of(
         &self,
@@ -175,6 +178,39 @@ pub trait PlatformStore: Send + Sync {
     ) -> Result<Option<(String, Timestamp)>>;
 }
 
+/// OneID and the customer 360 view; see `sql/customers.rs` for the merge rule.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    /// Other customers sharing a UnionID or phone with this one's identities (with the
+    /// reason, `unionid:…` or `phone:…`), except pairs an agent separated.
+    async fn oneid_matches(&self, customer: CustomerId) -> Result<Vec<(CustomerId, String)>>;
+    /// Moves every identity and conversation of `merged` to `survivor`, recording the merge.
+    async fn merge_customers(
+        &self,
+        survivor: CustomerId,
+        merged: CustomerId,
+        reason: &str,
+        by: Option<AgentId>,
+        now: Timestamp,
+    ) -> Result<CustomerMerge>;
+    /// Undoes a merge exactly and keeps the pair from being merged again automatically.
+    async fn unmerge(&self, merge: i64, by: AgentId, reason: &str, now: Timestamp) -> Result<CustomerMerge>;
+    async fn merge(&self, id: i64) -> Result<CustomerMerge>;
+    /// Merges this customer took part in, newest first.
+    async fn merges_of(&self, customer: CustomerId) -> Result<Vec<CustomerMerge>>;
+    /// The customer this one was merged into, if any.
+    async fn merged_into(&self, customer: CustomerId) -> Result<Option<CustomerId>>;
+    async fn customer_identities(&self, customer: CustomerId) -> Result<Vec<Identity>>;
+    /// Every message of every conversation of the customer on any channel, newest first.
+    async fn customer_messages(&self, customer: CustomerId, page: MessagePage) -> Result<Vec<Message>>;
+    /// Customers (not merged away) whose name, nickname, phone or platform id contains `text`.
+    async fn search_customers(&self, text: &str, limit: u32) -> Result<Vec<Customer>>;
+    async fn tags(&self, customer: CustomerId) -> Result<Vec<String>>;
+    async fn set_tags(&self, customer: CustomerId, tags: &[String], now: Timestamp) -> Result<Vec<String>>;
+    async fn notes(&self, customer: CustomerId) -> Result<Vec<CustomerNote>>;
+    async fn add_note(&self, customer: CustomerId, agent: AgentId, text: &str, now: Timestamp) -> Result<()>;
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     async fn put_media(&self, new: NewMedia, now: Timestamp) -> Result<MediaInfo>;
@@ -244,6 +280,7 @@ pub trait Store:
     + MediaStore
     + KbStore
     + RoutingStore
+    + CustomerStore
     + Send
     + Sync
 {
@@ -259,6 +296,7 @@ impl<T> Store for T where
         + MediaStore
         + KbStore
         + RoutingStore
+        + CustomerStore
         + Send
         + Sync
 {

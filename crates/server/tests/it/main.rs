@@ -9,6 +9,7 @@ mod browser_kit;
 mod browser_routing;
 mod dingtalk;
 mod dingtalk_hostile;
+mod oneid;
 mod routing_web;
 mod routing_wechat;
 mod security;

@@ -391,6 +391,18 @@ impl ConversationStore for SqlStore {
         Ok(())
     }
 
+    async fn awaiting(&self, id: ConversationId) -> Result<Option<String>> {
+        self.reader()
+            .one(q!("SELECT awaiting FROM conversations WHERE id = $1", id.0))
+            .await?
+            .opt_text("awaiting")
+    }
+
+    async fn set_awaiting(&self, id: ConversationId, what: Option<&str>) -> Result<()> {
+        self.writer().exec(q!("UPDATE conversations SET awaiting = $1 WHERE id = $2", what, id.0)).await?;
+        Ok(())
+    }
+
     async fn open_conversation_of(
         &self,
         channel: ChannelId,

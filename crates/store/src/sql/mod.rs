@@ -8,6 +8,7 @@ mod agents;
 mod channels;
 mod conversation_list;
 mod conversations;
+mod customers;
 pub(crate) mod exec;
 mod kb;
 mod media;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod agents;
 mod conversations;
+mod customers;
 mod ingest;
 mod kb;
 mod outbox;

@@ -1,0 +1,128 @@
+//! OneID: one person, one customer. Identities that share a WeChat UnionID or a verified phone
+//! number (from the platform, or bound in the conversation) are merged automatically; agents
+//! merge and unmerge by hand with a reason, and every merge is recorded and undoable.
+
+use kefu_domain::*;
+use kefu_store::{Accepted, Profile};
+
+use crate::bus::{Event, Subject};
+use crate::engine::{Engine, EngineError, Result};
+
+/// What kefu waits for after asking for a phone number.
+pub const AWAITING_PHONE: &str = "phone";
+
+/// A mainland mobile number in what a customer typed ("138 0000 0001", "+86-13800000001").
+pub fn phone_in(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let national = digits.strip_prefix("86").filter(|d| d.len() == 11).unwrap_or(&digits);
+    let only_number = text.chars().all(|c| c.is_ascii_digit() || " +-()（）".contains(c));
+    let valid =
+        national.len() == 11 && national.starts_with('1') && matches!(national.as_bytes()[1], b'3'..=b'9');
+    (valid && only_number).then(|| national.to_owned())
+}
+
+/// "138****0001": enough for the customer to recognise, not enough to leak.
+pub fn masked(phone: &str) -> String {
+    if phone.len() == 11 { format!("{}****{}", &phone[..3], &phone[7..]) } else { phone.to_owned() }
+}
+
+impl Engine {
+    /// Merges every customer that shares a UnionID or phone with this one into the oldest of
+    /// them. Returns the customer that remains.
+    pub async fn link(&self, customer: CustomerId) -> Result<CustomerId> {
+        let mut current = customer;
+        for (other, why) in self.store.oneid_matches(customer).await? {
+            let (survivor, merged) = if other.0 < current.0 { (other, current) } else { (current, other) };
+            match self.store.merge_customers(survivor, merged, &why, None, self.clock.now()).await {
+                Ok(m) => {
+                    self.merged(&m).await;
+                    current = survivor;
+                }
+                // Merged meanwhile by someone else: the next match decides again.
+                Err(kefu_store::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(current)
+    }
+
+    async fn merged(&self, m: &CustomerMerge) {
+        let event = Event::CustomerMerged { merge: m.clone() };
+        self.publish(Subject::customer(m.survivor), event).await;
+    }
+
+    /// An agent merges `merged` into `survivor` by hand.
+    pub async fn merge_customers(
+        &self,
+        by: &Agent,
+        survivor: CustomerId,
+        merged: CustomerId,
+        reason: &str,
+    ) -> Result<CustomerMerge> {
+        if !by.role.at_least(Role::Supervisor) {
+            return Err(EngineError::Forbidden("only supervisors merge customers"));
+        }
+        let m = self.store.merge_customers(survivor, merged, reason, Some(by.id), self.clock.now()).await?;
+        self.merged(&m).await;
+        Ok(m)
+    }
+
+    /// An agent undoes a merge; the two are not merged automatically again.
+    pub async fn unmerge(&self, by: &Agent, merge: i64, reason: &str) -> Result<CustomerMerge> {
+        if !by.role.at_least(Role::Supervisor) {
+            return Err(EngineError::Forbidden("only supervisors unmerge customers"));
+        }
+        Ok(self.store.unmerge(merge, by.id, reason, self.clock.now()).await?)
+    }
+
+    /// Asks the customer for their phone number; their next message that is one binds it.
+    pub async fn ask_phone(&self, id: ConversationId) -> Result<Message> {
+        self.store.set_awaiting(id, Some(AWAITING_PHONE)).await?;
+        self.tell(id, Content::text("为了更好地为您服务，请直接回复您的手机号码（11位）。")).await
+    }
+
+    /// Handles the answer to [`Engine::ask_phone`]; `true` if the message was that answer.
+    pub(crate) async fn phone_answer(&self, a: &Accepted) -> Result<bool> {
+        if self.store.awaiting(a.conversation.id).await?.as_deref() != Some(AWAITING_PHONE) {
+            return Ok(false);
+        }
+        let Some(text) = a.message.content.plain_text() else { return Ok(false) };
+        let Some(phone) = phone_in(&text) else {
+            self.tell(a.conversation.id, Content::text("手机号格式不正确，请回复11位手机号码。")).await?;
+            return Ok(true);
+        };
+        self.store.set_awaiting(a.conversation.id, None).await?;
+        let identity = self.store.identity(a.identity.id).await?;
+        match identity.phone.as_deref() {
+            // Never overwrite: a second number is shown to agents as a conflict instead.
+            Some(known) if known != phone => {
+                let note = format!("客户回复了另一个手机号 {phone}，与已绑定的 {known} 不同，未覆盖。");
+                self.note(a.conversation.id, Sender::System, &note).await?;
+            }
+            _ => {
+                let p = Profile { nickname: None, union_id: None, phone: Some(phone.clone()) };
+                self.store.update_profile(identity.id, &p).await?;
+                self.link(a.customer.id).await?;
+            }
+        }
+        self.tell(a.conversation.id, Content::text(format!("已绑定手机号 {}，谢谢！", masked(&phone))))
+            .await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_read_from_what_customers_type() {
+        assert_eq!(phone_in("13800000001").as_deref(), Some("13800000001"));
+        assert_eq!(phone_in("138 0000 0001").as_deref(), Some("13800000001"));
+        assert_eq!(phone_in("+86-138-0000-0001").as_deref(), Some("13800000001"));
+        assert_eq!(phone_in("12800000001"), None, "no such mobile prefix");
+        assert_eq!(phone_in("1380000000"), None, "ten digits");
+        assert_eq!(phone_in("我的号是13800000001"), None, "only a bare number binds");
+        assert_eq!(masked("13800000001"), "138****0001");
+    }
+}

@@ -1,0 +1,51 @@
+-- OneID: customers merged by UnionID or phone (automatically or by hand), with an audit trail
+-- that also makes every merge undoable; tags and notes for the customer 360 view.
+
+ALTER TABLE customers ADD COLUMN merged_into INTEGER REFERENCES customers(id);
+
+CREATE TABLE customer_merges (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    survivor_id   INTEGER NOT NULL REFERENCES customers(id),
+    merged_id     INTEGER NOT NULL REFERENCES customers(id),
+    -- JSON array of exactly the identities that moved.
+    identity_ids  TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    -- NULL: merged automatically.
+    by_agent      INTEGER REFERENCES agents(id),
+    created_at    INTEGER NOT NULL,
+    undone_at     INTEGER,
+    undone_by     INTEGER REFERENCES agents(id),
+    undo_reason   TEXT
+);
+CREATE INDEX customer_merges_survivor ON customer_merges(survivor_id);
+CREATE INDEX customer_merges_merged ON customer_merges(merged_id);
+
+-- Pairs an agent separated: never merged again automatically (low id first).
+CREATE TABLE customer_merge_blocks (
+    low_id   INTEGER NOT NULL,
+    high_id  INTEGER NOT NULL,
+    PRIMARY KEY (low_id, high_id)
+);
+
+CREATE TABLE customer_tags (
+    customer_id  INTEGER NOT NULL REFERENCES customers(id),
+    tag          TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, tag)
+);
+
+CREATE TABLE customer_notes (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id),
+    agent_id     INTEGER NOT NULL REFERENCES agents(id),
+    text         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX customer_notes_customer ON customer_notes(customer_id);
+
+CREATE INDEX identities_union ON identities(union_id);
+CREATE INDEX identities_phone ON identities(phone);
+CREATE INDEX conversations_identity ON conversations(identity_id);
+
+-- A question kefu asked in the conversation and waits for the customer to answer ("phone").
+ALTER TABLE conversations ADD COLUMN awaiting TEXT;
