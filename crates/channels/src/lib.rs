@@ -6,6 +6,7 @@ pub mod platform;
 pub mod rules;
 pub mod sandbox;
 pub mod webchat;
+pub mod webhook;
 pub mod wechat;
 pub mod wxcrypto;
 

@@ -3,16 +3,20 @@
 pub mod bot;
 pub mod bus;
 pub mod connectivity;
+pub mod dashboard;
 pub mod dingtalk;
 pub mod engine;
+pub mod feed;
 mod knowledge;
 pub mod lifecycle;
 pub mod oneid;
 pub mod outbox;
 pub mod platforms;
 pub mod routing;
+pub mod transcripts;
 mod turns;
 pub mod webchat;
+pub mod webhooks;
 pub mod wechat;
 
 pub use bus::{Bus, BusItem, Event, InProcBus, Subject};

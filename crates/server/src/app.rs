@@ -17,18 +17,24 @@ use kefu_domain::{ChannelKind, Clock};
 use kefu_engine::bot::Bot;
 use kefu_engine::platforms::Platforms;
 use kefu_engine::webchat::WebchatOutbound;
+use kefu_engine::webhooks::WebhookWorker;
 use kefu_engine::{Bus, Engine, InProcBus, OutboxWorker, RetryPolicy, Senders};
 use kefu_store::{SecretCipher, SqlStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, LoginThrottle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, api, callbacks, customers, dingtalk, groups, kb, media, ui, webchat, ws_agent};
+use crate::{
+    admin, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, groups, kb, media, ui, webchat,
+    webhooks_admin, ws_agent,
+};
 
 pub struct App {
     pub state: AppState,
@@ -106,6 +112,7 @@ impl App {
         let dummy_hash = auth::hash_password(&SecretCipher::generate_base64())?.into();
         let state = AppState {
             config: Arc::new(config),
+            webhooks: Arc::new(WebhookWorker::new(dyn_store.clone(), clock.clone())),
             store: dyn_store,
             engine,
             platforms,
@@ -135,6 +142,8 @@ impl App {
         let worker = tokio::spawn(self.worker.clone().run(stop_rx.clone()));
         tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
         tokio::spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx.clone()));
+        let every = std::time::Duration::from_millis(self.state.config.webhook_poll_ms);
+        tokio::spawn(self.state.webhooks.clone().run(every, stop_rx.clone()));
         tokio::spawn(crate::hooks::tick(self.state.clone(), stop_rx));
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
@@ -157,6 +166,7 @@ fn api_router() -> Router<AppState> {
         .route("/conversations/{id}/close", post(api::close))
         .route("/conversations/{id}/transfer", post(api::transfer))
         .route("/conversations/{id}/ask-phone", post(customers::ask_phone))
+        .route("/conversations/{id}/tags", put(dashboard::set_conversation_tags))
         .route("/customers", get(customers::search))
         .route("/customers/{id}", get(customers::detail))
         .route("/customers/{id}/messages", get(customers::history))
@@ -182,6 +192,20 @@ fn api_router() -> Router<AppState> {
         .route("/admin/channels", get(admin::list).post(admin::create))
         .route("/admin/channels/{id}", put(admin::update))
         .route("/admin/channels/{id}/test", post(admin::test))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/admin/api-keys", get(apikeys::list).post(apikeys::create))
+        .route("/admin/api-keys/{id}/revoke", post(apikeys::revoke))
+        .route("/admin/webhooks", get(webhooks_admin::list).post(webhooks_admin::create))
+        .route("/admin/webhooks/{id}", put(webhooks_admin::update))
+        .route("/admin/webhooks/{id}/deliveries", get(webhooks_admin::deliveries))
+        .route("/admin/deliveries/{id}/redeliver", post(webhooks_admin::redeliver))
+        .route("/v1/conversations", get(data_api::conversations))
+        .route("/v1/conversations/{id}", get(data_api::conversation))
+        .route("/v1/messages", get(data_api::messages))
+        .route("/v1/customers", get(data_api::customers))
+        .route("/v1/customers/{id}", get(data_api::customer))
+        .route("/v1/changes", get(data_api::changes))
+        .route("/v1/export/transcripts", get(data_api::export_transcripts))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(origin_guard))
 }
@@ -211,6 +235,8 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(ui::demo_site))
         .route("/media/{id}", get(media::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(dashboard::metrics))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", data_api::ApiDoc::openapi()))
         .nest("/api", api_router())
         .layer(DefaultBodyLimit::max(limit))
         // A hard ceiling for every endpoint; the per-route DefaultBodyLimit is the real limit.

@@ -30,6 +30,8 @@ pub struct Config {
     pub session_ttl_minutes: u64,
     /// Log filter, in `tracing` syntax.
     pub log: String,
+    /// How often the webhook worker runs, in milliseconds; 0 turns it off on this node.
+    pub webhook_poll_ms: u64,
     /// The FAQ bot: thresholds and the wording of its own replies.
     #[serde(default)]
     pub bot: kefu_engine::bot::BotConfig,

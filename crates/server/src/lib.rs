@@ -2,11 +2,14 @@
 
 pub mod admin;
 pub mod api;
+pub mod apikeys;
 pub mod app;
 pub mod auth;
 pub mod callbacks;
 pub mod config;
 pub mod customers;
+pub mod dashboard;
+pub mod data_api;
 pub mod dingtalk;
 pub mod error;
 pub mod groups;
@@ -17,6 +20,7 @@ pub mod seed;
 pub mod state;
 pub mod ui;
 pub mod webchat;
+pub mod webhooks_admin;
 pub mod ws_agent;
 
 pub use app::App;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use kefu_domain::Clock;
 use kefu_engine::platforms::Platforms;
+use kefu_engine::webhooks::WebhookWorker;
 use kefu_engine::{Engine, Senders};
 use kefu_store::Store;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     /// Each channel kind's send path, for the connectivity test.
     pub senders: Senders,
     pub clock: Arc<dyn Clock>,
+    pub webhooks: Arc<WebhookWorker>,
     pub login_throttle: Arc<LoginThrottle>,
     /// A real argon2 hash of a random password, checked for unknown usernames.
     pub dummy_hash: Arc<str>,

@@ -1,11 +1,13 @@
 //! Storage for kefu: the `Store` traits, and one SQL implementation for SQLite and PostgreSQL.
 
 pub mod crypto;
+pub mod feed_model;
 pub mod model;
 mod sql;
 mod traits;
 
 pub use crypto::SecretCipher;
+pub use feed_model::*;
 pub use model::*;
 pub use sql::{Backend, SqlStore};
 pub use traits::*;

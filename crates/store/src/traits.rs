@@ -1,6 +1,7 @@
 //! The storage traits: what the engine and server need, independent of the database.
 
 use crate::Result;
+use crate::feed_model::*;
 use crate::model::*;
 use async_trait::async_trait;
 use kefu_domain::{
@@ -269,6 +270,75 @@ pub trait RoutingStore: Send + Sync {
     async fn set_satisfaction(&self, id: ConversationId, score: u8) -> Result<()>;
 }
 
+/// The data API's reads: the change feed, filtered lists, and the dashboards' facts.
+#[async_trait]
+pub trait FeedStore: Send + Sync {
+    /// Changes with `seq > after`, in seq order.
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    async fn last_change_seq(&self) -> Result<i64>;
+    async fn find_conversations(&self, f: &DataConversationFilter) -> Result<Vec<Conversation>>;
+    async fn find_messages(&self, f: &MessageFilter) -> Result<Vec<Message>>;
+    /// Customers not merged away, by id, `after` the given one.
+    async fn customers_after(&self, after: i64, limit: u32) -> Result<Vec<Customer>>;
+    async fn conversation_tags(&self, conv: ConversationId) -> Result<Vec<String>>;
+    async fn set_conversation_tags(
+        &self,
+        conv: ConversationId,
+        tags: &[String],
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Counts for operations monitoring: `(metric, label value, count)`, e.g.
+    /// `("conversations", "queued", 3)`.
+    async fn gauges(&self) -> Result<Vec<(&'static str, String, i64)>>;
+    /// Facts about every conversation created in `[from, to)`.
+    async fn conversation_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ConversationFacts>>;
+}
+
+/// API keys and outbound webhooks with their durable delivery outbox.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    async fn create_api_key(&self, key: NewApiKey<'_>, now: Timestamp) -> Result<ApiKey>;
+    /// The key with this prefix and its secret hash, revoked or not.
+    async fn api_key(&self, prefix: &str) -> Result<Option<(ApiKey, String)>>;
+    async fn api_keys(&self) -> Result<Vec<ApiKey>>;
+    async fn revoke_api_key(&self, id: i64, now: Timestamp) -> Result<()>;
+    async fn touch_api_key(&self, id: i64, now: Timestamp) -> Result<()>;
+    /// A new endpoint starts at the current end of the feed: it gets what happens from now on.
+    async fn create_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        events: &[String],
+        now: Timestamp,
+    ) -> Result<Webhook>;
+    async fn update_webhook(&self, id: i64, url: &str, events: &[String], enabled: bool) -> Result<Webhook>;
+    async fn webhooks(&self) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, id: i64) -> Result<Webhook>;
+    async fn webhook_secret(&self, id: i64) -> Result<String>;
+    /// Inserts the deliveries and moves the endpoint's cursor from `from` to `to` in one
+    /// transaction; false (and nothing written) if another node moved it first.
+    async fn enqueue_deliveries(
+        &self,
+        webhook: i64,
+        from: i64,
+        to: i64,
+        d: &[NewDelivery],
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Leases up to `limit` due deliveries until `lease_until`, counting the attempt.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>>;
+    async fn finish_delivery(&self, id: i64, outcome: &DeliveryOutcome, now: Timestamp) -> Result<()>;
+    /// The delivery log of an endpoint, newest first.
+    async fn deliveries(&self, webhook: i64, limit: u32) -> Result<Vec<WebhookDelivery>>;
+    /// Puts a failed delivery back in the queue, due now.
+    async fn redeliver(&self, id: i64, now: Timestamp) -> Result<()>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
     ChannelStore
@@ -281,6 +351,8 @@ pub trait Store:
     + KbStore
     + RoutingStore
     + CustomerStore
+    + FeedStore
+    + IntegrationStore
     + Send
     + Sync
 {
@@ -297,6 +369,8 @@ impl<T> Store for T where
         + KbStore
         + RoutingStore
         + CustomerStore
+        + FeedStore
+        + IntegrationStore
         + Send
         + Sync
 {

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn kefu_store::Store>,
     pub engine: Arc<kefu_engine::Engine>,
+    pub webhooks: Arc<kefu_engine::webhooks::WebhookWorker>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -31,6 +32,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.routing.tick_seconds = 0;
     // Nothing pings while a test moves the clock by hours; presence tests turn it back on.
     config.routing.presence_timeout_secs = 0;
+    // Webhook tests run the worker themselves (`webhooks.run_once()`).
+    config.webhook_poll_ms = 0;
     config
 }
 
@@ -70,10 +73,11 @@ impl TestApp {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let store = app.state.store.clone();
         let engine = app.state.engine.clone();
+        let webhooks = app.state.webhooks.clone();
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        TestApp { addr, clock, store, engine, _dir: dir, _stop: stop }
+        TestApp { addr, clock, store, engine, webhooks, _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {

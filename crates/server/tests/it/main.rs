@@ -7,6 +7,8 @@ mod bot;
 mod browser;
 mod browser_kit;
 mod browser_routing;
+mod dashboard;
+mod data_api;
 mod dingtalk;
 mod dingtalk_hostile;
 mod oneid;

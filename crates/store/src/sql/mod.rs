@@ -10,6 +10,8 @@ mod conversation_list;
 mod conversations;
 mod customers;
 pub(crate) mod exec;
+mod feed;
+mod integrations;
 mod kb;
 mod media;
 mod messages;

@@ -6,6 +6,7 @@ mod helpers;
 mod agents;
 mod conversations;
 mod customers;
+mod feed;
 mod ingest;
 mod kb;
 mod outbox;

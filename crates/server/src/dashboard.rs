@@ -1,0 +1,134 @@
+//! The management dashboard (管理看板) API for supervisors and admins, conversation outcome
+//! tags that feed its conversion figures, and Prometheus `/metrics` for operations.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use kefu_domain::*;
+use kefu_engine::dashboard::{Dimension, Figures, breakdown};
+use serde::{Deserialize, Serialize};
+
+use crate::api::can_view;
+use crate::auth::CurrentAgent;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct DashQuery {
+    /// Unix ms; default: seven days before `to`.
+    from: Option<i64>,
+    /// Unix ms, exclusive; default: now.
+    to: Option<i64>,
+    /// `channel` (default), `group` or `agent`.
+    by: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Row {
+    label: String,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+#[derive(Serialize)]
+pub struct Dashboard {
+    from: i64,
+    to: i64,
+    by: String,
+    rows: Vec<Row>,
+    total: Figures,
+}
+
+async fn labels(state: &AppState, by: Dimension) -> ApiResult<HashMap<i64, String>> {
+    let s = state.store.as_ref();
+    Ok(match by {
+        Dimension::Channel => s.channels().await?.into_iter().map(|c| (c.id.0, c.name)).collect(),
+        Dimension::Group => s.skill_groups().await?.into_iter().map(|g| (g.id.0, g.name)).collect(),
+        Dimension::Agent => s.agents().await?.into_iter().map(|a| (a.id.0, a.display_name)).collect(),
+    })
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Query(q): Query<DashQuery>,
+) -> ApiResult<Json<Dashboard>> {
+    me.require(Role::Supervisor)?;
+    let to = q.to.unwrap_or(state.clock.now().0);
+    let from = q.from.unwrap_or(Timestamp(to).minus(Duration::from_secs(7 * 86_400)).0);
+    if from >= to {
+        return Err(ApiError::BadRequest("the period must end after it starts".into()));
+    }
+    let (by, name) = match q.by.as_deref() {
+        None | Some("channel") => (Dimension::Channel, "channel"),
+        Some("group") => (Dimension::Group, "group"),
+        Some("agent") => (Dimension::Agent, "agent"),
+        Some(other) => return Err(ApiError::BadRequest(format!("unknown dimension {other:?}"))),
+    };
+    let facts = state.store.conversation_facts(Timestamp(from), Timestamp(to)).await?;
+    let (rows, total) = breakdown(&facts, by);
+    let names = labels(&state, by).await?;
+    let rows = rows
+        .into_iter()
+        .map(|f| {
+            let label = f
+                .key
+                .map_or_else(|| "—".to_owned(), |k| names.get(&k).cloned().unwrap_or_else(|| k.to_string()));
+            Row { label, figures: f }
+        })
+        .collect();
+    Ok(Json(Dashboard { from, to, by: name.into(), rows, total }))
+}
+
+#[derive(Deserialize)]
+pub struct TagsForm {
+    tags: Vec<String>,
+}
+
+/// Outcome tags of a conversation (成交, 投诉…), counted as conversions on the dashboard.
+pub async fn set_conversation_tags(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(f): Json<TagsForm>,
+) -> ApiResult<Json<Vec<String>>> {
+    let conv = state.store.conversation(ConversationId(id)).await?;
+    if !can_view(&me.agent, &conv) {
+        return Err(ApiError::NotFound);
+    }
+    let tags: Vec<String> = f.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 20) {
+        return Err(ApiError::BadRequest("at most 10 tags of at most 20 characters".into()));
+    }
+    state.store.set_conversation_tags(conv.id, &tags, state.clock.now()).await?;
+    Ok(Json(state.store.conversation_tags(conv.id).await?))
+}
+
+/// Prometheus text format. Aggregate counts only, no personal data.
+pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let mut out = String::new();
+    let mut last = "";
+    for (metric, label, n) in state.store.gauges().await? {
+        if metric != last {
+            let _ = writeln!(out, "# TYPE kefu_{metric} gauge");
+            last = metric;
+        }
+        let key = match metric {
+            "conversations" | "outbox" | "webhook_deliveries" => "state",
+            "messages" => "direction",
+            _ => "status",
+        };
+        let _ = writeln!(out, "kefu_{metric}{{{key}=\"{}\"}} {n}", label.replace(['"', '\\', '\n'], "_"));
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE kefu_changes_last_seq counter\nkefu_changes_last_seq {}",
+        state.store.last_change_seq().await?
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))
+}
