@@ -58,6 +58,8 @@ pub struct Detail {
     customer: Customer,
     identity: Identity,
     channel: ChannelInfo,
+    /// Outcome tags (成交…), counted as conversions on the dashboard.
+    tags: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -67,7 +69,11 @@ pub struct ChannelInfo {
     name: String,
 }
 
-async fn visible(state: &AppState, me: &CurrentAgent, id: ConversationId) -> ApiResult<Conversation> {
+pub(crate) async fn visible(
+    state: &AppState,
+    me: &CurrentAgent,
+    id: ConversationId,
+) -> ApiResult<Conversation> {
     let conv = state.store.conversation(id).await?;
     if can_view(&me.agent, &conv) { Ok(conv) } else { Err(ApiError::NotFound) }
 }
@@ -83,6 +89,7 @@ pub async fn detail(
         customer: state.store.customer(conversation.customer_id).await?,
         identity: state.store.identity(conversation.identity_id).await?,
         channel: ChannelInfo { id: channel.id, kind: channel.kind, name: channel.name },
+        tags: state.store.conversation_tags(conversation.id).await?,
         conversation,
     }))
 }

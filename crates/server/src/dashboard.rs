@@ -13,7 +13,7 @@ use kefu_domain::*;
 use kefu_engine::dashboard::{Dimension, Figures, breakdown};
 use serde::{Deserialize, Serialize};
 
-use crate::api::can_view;
+use crate::api::visible;
 use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -97,10 +97,7 @@ pub async fn set_conversation_tags(
     Path(id): Path<i64>,
     Json(f): Json<TagsForm>,
 ) -> ApiResult<Json<Vec<String>>> {
-    let conv = state.store.conversation(ConversationId(id)).await?;
-    if !can_view(&me.agent, &conv) {
-        return Err(ApiError::NotFound);
-    }
+    let conv = visible(&state, &me, ConversationId(id)).await?;
     let tags: Vec<String> = f.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 20) {
         return Err(ApiError::BadRequest("at most 10 tags of at most 20 characters".into()));

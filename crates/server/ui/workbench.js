@@ -6,6 +6,9 @@ import { setupAdmin } from "./admin.js";
 import { setupKb } from "./kb.js";
 import { setupRouting } from "./routing.js";
 import { setupTransfer } from "./transfer.js";
+import { hide360, onMerge, setup360, show360 } from "./customer360.js";
+import { setupDashboard } from "./dashboard.js";
+import { setupIntegrations } from "./integrations.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null, groups: [] };
@@ -88,6 +91,9 @@ function start(me) {
   setupKb(supervisor, showKb);
   setupRouting(supervisor, showRouting);
   setupTransfer(() => state.current, closeView);
+  setup360(supervisor);
+  setupDashboard(supervisor, showDash);
+  setupIntegrations(me.agent.role === "admin", showIntegrations);
   api("GET", "/groups").then((g) => { state.groups = g; });
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
@@ -148,6 +154,10 @@ function onEvent(ev) {
     reloadCurrent();
     return;
   }
+  if (ev.type === "customer_merged") {
+    onMerge(ev.merge);
+    return;
+  }
   const conv = ev.conversation;
   if (conv) {
     const known = state.list.get(conv.id);
@@ -180,6 +190,7 @@ async function openConversation(id) {
   for (const m of messages) upsertMessage(m);
   renderHead();
   renderInfo();
+  show360(detail);
   renderList();
   $("#composer-text").focus();
 }
@@ -190,6 +201,7 @@ function closeView() {
   $("#conversation").hidden = true;
   $("#no-conversation").hidden = false;
   $("#customer-info").replaceChildren();
+  hide360();
   loadList();
 }
 
@@ -277,7 +289,7 @@ async function sendReply(e) {
 }
 
 function showPane(id, on) {
-  for (const p of ["#admin-pane", "#kb-pane", "#routing-pane"]) $(p).hidden = true;
+  for (const p of ["#admin-pane", "#kb-pane", "#routing-pane", "#dash-pane", "#integrations-pane"]) $(p).hidden = true;
   $(id).hidden = !on;
   document.querySelector(".chat-pane").hidden = on;
 }
@@ -285,6 +297,8 @@ function showPane(id, on) {
 const showAdmin = (on) => showPane("#admin-pane", on);
 const showKb = (on) => showPane("#kb-pane", on);
 const showRouting = (on) => showPane("#routing-pane", on);
+const showDash = (on) => showPane("#dash-pane", on);
+const showIntegrations = (on) => showPane("#integrations-pane", on);
 
 async function sendImage(e) {
   const file = e.target.files[0];

@@ -6,6 +6,7 @@ mod auth;
 mod bot;
 mod browser;
 mod browser_kit;
+mod browser_oneid;
 mod browser_routing;
 mod dashboard;
 mod data_api;

@@ -3,7 +3,9 @@
 -- change is never missing from the feed, whichever code path made it.
 
 CREATE TABLE changes (
-    seq              BIGSERIAL PRIMARY KEY,
+    id               BIGSERIAL PRIMARY KEY,
+    -- The feed position, set as the writing transaction commits (below); NULL until then.
+    seq              BIGINT UNIQUE,
     kind             TEXT   NOT NULL,
     conversation_id  BIGINT,
     message_id       BIGINT,
@@ -13,13 +15,25 @@ CREATE TABLE changes (
     at               BIGINT NOT NULL
 );
 CREATE INDEX changes_conversation ON changes(conversation_id, kind);
+CREATE SEQUENCE changes_seq;
 
--- Sequence numbers are taken under a transaction-scoped lock, so changes commit in seq
--- order: a reader that has seen seq N can never later find a committed change below N.
+-- Positions are handed out at commit time under a transaction-scoped lock, so transactions
+-- take positions in the order they commit: a reader that has seen position N can never later
+-- find a committed change below N. Taking the lock only at commit (a deferred trigger), when
+-- the transaction does nothing else, means a lock holder never waits for anyone: no deadlock.
+CREATE FUNCTION kefu_number_change() RETURNS TRIGGER AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(74110001);
+    UPDATE changes SET seq = nextval('changes_seq') WHERE id = NEW.id;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE CONSTRAINT TRIGGER changes_numbered AFTER INSERT ON changes
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kefu_number_change();
+
 CREATE FUNCTION kefu_record_change(k TEXT, conv BIGINT, msg BIGINT, cust BIGINT, mrg BIGINT, agent BIGINT, t BIGINT)
 RETURNS VOID AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(74110001);
     INSERT INTO changes (kind, conversation_id, message_id, customer_id, merge_id, agent_id, at)
     VALUES (k, conv, msg, cust, mrg, agent, t);
 END;

@@ -60,7 +60,7 @@ impl FeedStore for SqlStore {
             .reader()
             .all(q!(
                 "SELECT seq, kind, conversation_id, message_id, customer_id, merge_id, agent_id, at FROM changes \
-                 WHERE seq > $1 ORDER BY seq LIMIT $2",
+                 WHERE seq IS NOT NULL AND seq > $1 ORDER BY seq LIMIT $2",
                 after,
                 limit.clamp(1, 1000)
             ))

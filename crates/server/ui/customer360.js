@@ -1,0 +1,148 @@
+// Customer 360 beside the chat: every identity of the person on every channel (OneID), phone
+// and UnionID conflicts, tags and notes, merges with their audit trail (supervisors can merge
+// and undo), and the whole cross-channel history, newest first, a page at a time.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { preview } from "./content.js";
+import { button, el, fmtTime as fmt } from "./dom.js";
+
+const $ = (sel) => document.querySelector(sel);
+const PAGE = 20;
+const ctx = { customer: null, conversation: null, supervisor: false, oldest: null, channels: new Map() };
+
+const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
+
+async function guarded(fn) {
+  $("#c360-error").textContent = "";
+  try {
+    await fn();
+  } catch (err) {
+    $("#c360-error").textContent = `${t("error.generic")}: ${err.message}`;
+  }
+}
+
+function renderIdentities(v) {
+  ctx.channels = new Map(v.identities.map((i) => [i.channel_id, i.channel_name]));
+  $("#c360-identities").replaceChildren(...v.identities.map((i) => {
+    const li = el("li", "c360-identity");
+    li.append(el("strong", null, i.channel_name), el("span", "muted", ` ${i.external_id}`));
+    if (i.phone) li.append(el("span", "chip", `${t("c360.phone")} ${i.phone}`));
+    if (i.union_id) li.append(el("span", "chip", `UnionID ${i.union_id}`));
+    return li;
+  }));
+  const conflict = $("#c360-conflicts");
+  conflict.hidden = !v.conflicts.length;
+  conflict.textContent = v.conflicts.length ? `${t("c360.conflict")}: ${v.phones.join(" / ")}` : "";
+}
+
+function renderMerges(v) {
+  $("#c360-merges").replaceChildren(...v.merges.map((m) => {
+    const li = el("li", m.undone_at ? "undone" : null);
+    const who = m.by ? t("c360.by_agent") : t("c360.auto");
+    li.append(el("span", null, `${fmt(m.at)} ${who}：#${m.merged} → #${m.survivor}（${m.reason}）`));
+    if (m.undone_at) li.append(el("span", "muted", ` ${t("c360.undone")}：${m.undo_reason}`));
+    else if (ctx.supervisor) li.append(button(t("c360.unmerge"), "link", () => unmerge(m.id)));
+    return li;
+  }));
+}
+
+async function unmerge(id) {
+  const text = prompt(t("c360.unmerge_reason"));
+  if (!text) return;
+  await guarded(() => api("POST", `/merges/${id}/undo`, { text }));
+  await load();
+}
+
+async function load() {
+  const v = await api("GET", `/customers/${ctx.customer}`);
+  if (v.merged_into) {
+    ctx.customer = v.merged_into;
+    return load();
+  }
+  renderIdentities(v);
+  $("#c360-tags").value = v.tags.join("，");
+  $("#c360-notes").replaceChildren(...v.notes.map((n) => el("li", null, `${fmt(n.at)} ${n.text}`)));
+  renderMerges(v);
+  ctx.oldest = null;
+  $("#c360-history").replaceChildren();
+  await more();
+}
+
+async function more() {
+  const before = ctx.oldest ? `&before=${ctx.oldest}` : "";
+  const page = await api("GET", `/customers/${ctx.customer}/messages?limit=${PAGE}${before}`);
+  for (const m of page) {
+    if (m.direction === "internal") continue;
+    const li = el("li", `c360-msg ${m.direction}`);
+    li.dataset.conversation = m.conversation_id;
+    li.append(el("span", "muted", `${fmt(m.created_at)} · ${ctx.channels.get(m.channel_id) ?? ""}`), el("div", null, preview(m.content)));
+    $("#c360-history").append(li);
+  }
+  if (page.length) ctx.oldest = page[page.length - 1].id;
+  $("#c360-more").hidden = page.length < PAGE;
+}
+
+async function search(e) {
+  e.preventDefault();
+  const q = $("#c360-merge-q").value.trim();
+  if (!q) return;
+  const found = await api("GET", `/customers?q=${encodeURIComponent(q)}`);
+  $("#c360-merge-results").replaceChildren(...found.filter((c) => c.id !== ctx.customer).map((c) => {
+    const li = el("li", null, `#${c.id} ${c.display_name} `);
+    li.append(button(t("c360.merge"), "secondary", () => merge(c.id)));
+    return li;
+  }));
+}
+
+async function merge(other) {
+  const reason = prompt(t("c360.merge_reason"));
+  if (!reason) return;
+  await guarded(() => api("POST", `/customers/${ctx.customer}/merge`, { other, reason }));
+  $("#c360-merge-results").replaceChildren();
+  await load();
+}
+
+export function setup360(supervisor) {
+  ctx.supervisor = supervisor;
+  $("#c360-merge-form").hidden = !supervisor;
+  $("#c360-more").onclick = () => guarded(more);
+  $("#c360-merge-form").onsubmit = (e) => guarded(() => search(e));
+  $("#c360-ask-phone").onclick = () => guarded(() => api("POST", `/conversations/${ctx.conversation}/ask-phone`, {}));
+  $("#c360-tags-form").onsubmit = (e) => {
+    e.preventDefault();
+    guarded(() => api("PUT", `/customers/${ctx.customer}/tags`, { tags: list($("#c360-tags").value) }));
+  };
+  $("#c360-conv-tags-form").onsubmit = (e) => {
+    e.preventDefault();
+    guarded(() => api("PUT", `/conversations/${ctx.conversation}/tags`, { tags: list($("#c360-conv-tags").value) }));
+  };
+  $("#c360-note-form").onsubmit = (e) => {
+    e.preventDefault();
+    const text = $("#c360-note").value.trim();
+    if (!text) return;
+    guarded(async () => {
+      await api("POST", `/customers/${ctx.customer}/notes`, { text });
+      $("#c360-note").value = "";
+      await load();
+    });
+  };
+}
+
+/** Shows the customer of an opened conversation (`detail` from GET /conversations/{id}). */
+export function show360(detail) {
+  ctx.customer = detail.conversation.customer_id;
+  ctx.conversation = detail.conversation.id;
+  $("#c360").hidden = false;
+  $("#c360-conv-tags").value = (detail.tags ?? []).join("，");
+  guarded(load);
+}
+
+export function hide360() {
+  ctx.customer = null;
+  $("#c360").hidden = true;
+}
+
+/** A merge anywhere may concern the open customer. */
+export function onMerge(merge) {
+  if (ctx.customer && [merge.survivor, merge.merged].includes(ctx.customer)) guarded(load);
+}
