@@ -5,6 +5,7 @@
 //! delivery's body is fixed when it is enqueued, so every attempt of an event is byte-identical
 //! and carries the same `webhook-id`: receivers deduplicate on it (delivery is at least once).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,15 +64,23 @@ impl WebhookWorker {
     /// One round: enqueue what is new for every endpoint, then attempt what is due.
     /// Returns how many attempts were made.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
-        for hook in self.store.webhooks().await? {
-            if hook.enabled {
-                self.fan_out(&hook).await?;
-            }
+        let hooks: HashMap<i64, Webhook> =
+            self.store.webhooks().await?.into_iter().map(|h| (h.id, h)).collect();
+        for hook in hooks.values().filter(|h| h.enabled) {
+            self.fan_out(hook).await?;
         }
         let now = self.clock.now();
         let due = self.store.claim_deliveries(now, now.plus(self.lease), 50).await?;
+        let mut secrets = HashMap::new();
         for d in &due {
-            self.attempt(d).await?;
+            let hook = match hooks.get(&d.webhook_id) {
+                Some(h) => h.clone(),
+                None => self.store.webhook(d.webhook_id).await?, // created since the list was read
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) = secrets.entry(hook.id) {
+                e.insert(self.store.webhook_secret(hook.id).await?);
+            }
+            self.attempt(d, &hook.url, &secrets[&hook.id]).await?;
         }
         Ok(due.len())
     }
@@ -97,12 +106,10 @@ impl WebhookWorker {
         }
     }
 
-    async fn attempt(&self, d: &WebhookDelivery) -> Result<(), StoreError> {
-        let hook = self.store.webhook(d.webhook_id).await?;
-        let secret = self.store.webhook_secret(d.webhook_id).await?;
+    async fn attempt(&self, d: &WebhookDelivery, url: &str, secret: &str) -> Result<(), StoreError> {
         let id = feed::event_id(d.change_seq);
         let now = self.clock.now();
-        let sent = self.client.post(&hook.url, &secret, &id, now.0 / 1000, &d.payload).await;
+        let sent = self.client.post(url, secret, &id, now.0 / 1000, &d.payload).await;
         let (status, error) = match sent {
             PostResult::Accepted(s) => {
                 let outcome = DeliveryOutcome::Delivered { status: i64::from(s) };

@@ -109,6 +109,18 @@ pub struct TagsForm {
     tags: Vec<String>,
 }
 
+impl TagsForm {
+    /// The non-empty, trimmed tags: at most `max` of at most 20 characters each.
+    pub(crate) fn cleaned(&self, max: usize) -> ApiResult<Vec<String>> {
+        let tags: Vec<String> =
+            self.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if tags.len() > max || tags.iter().any(|t| t.chars().count() > 20) {
+            return Err(ApiError::BadRequest(format!("at most {max} tags of at most 20 characters")));
+        }
+        Ok(tags)
+    }
+}
+
 pub async fn set_tags(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -116,10 +128,7 @@ pub async fn set_tags(
     Json(f): Json<TagsForm>,
 ) -> ApiResult<Json<Vec<String>>> {
     me.require(Role::Agent)?;
-    let tags: Vec<String> = f.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    if tags.len() > 30 || tags.iter().any(|t| t.chars().count() > 20) {
-        return Err(ApiError::BadRequest("at most 30 tags of at most 20 characters".into()));
-    }
+    let tags = f.cleaned(30)?;
     Ok(Json(state.store.set_tags(CustomerId(id), &tags, state.clock.now()).await?))
 }
 

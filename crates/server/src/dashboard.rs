@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::visible;
 use crate::auth::CurrentAgent;
+use crate::customers::TagsForm;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -85,11 +86,6 @@ pub async fn dashboard(
     Ok(Json(Dashboard { from, to, by: name.into(), rows, total }))
 }
 
-#[derive(Deserialize)]
-pub struct TagsForm {
-    tags: Vec<String>,
-}
-
 /// Outcome tags of a conversation (成交, 投诉…), counted as conversions on the dashboard.
 pub async fn set_conversation_tags(
     State(state): State<AppState>,
@@ -98,10 +94,7 @@ pub async fn set_conversation_tags(
     Json(f): Json<TagsForm>,
 ) -> ApiResult<Json<Vec<String>>> {
     let conv = visible(&state, &me, ConversationId(id)).await?;
-    let tags: Vec<String> = f.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 20) {
-        return Err(ApiError::BadRequest("at most 10 tags of at most 20 characters".into()));
-    }
+    let tags = f.cleaned(10)?;
     state.store.set_conversation_tags(conv.id, &tags, state.clock.now()).await?;
     Ok(Json(state.store.conversation_tags(conv.id).await?))
 }

@@ -1,15 +1,9 @@
 // The administrator's channel page: channels with masked secrets, creation, connectivity test.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
 
 function secretsText(secrets) {
   return Object.entries(secrets).map(([k, v]) => `${k}: ${v}`).join("\n");

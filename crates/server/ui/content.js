@@ -1,6 +1,7 @@
 // Renders message content as DOM nodes. Customer text is only ever set through textContent,
 // and links only get http(s) URLs, so nothing a customer sends can run as code.
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 
 export function safeUrl(u) {
   try {
@@ -9,13 +10,6 @@ export function safeUrl(u) {
   } catch {
     return null;
   }
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
 }
 
 function media(label, url, extra) {

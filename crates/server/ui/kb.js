@@ -1,23 +1,10 @@
 // The knowledge-base page: entries, import/export, trying the bot, and reviewing mined FAQs.
 import { api, csrfToken } from "./api.js";
 import { t } from "./i18n.js";
+import { button, el } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 let entries = [];
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
-
-function button(label, cls, onclick) {
-  const b = el("button", cls, label);
-  b.type = "button";
-  b.onclick = onclick;
-  return b;
-}
 
 async function load() {
   const q = encodeURIComponent($("#kb-search").value.trim());

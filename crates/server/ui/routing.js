@@ -3,17 +3,11 @@
 // the next conversation.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 let groups = [];
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
 
 const list = (s) => s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
 

@@ -9,20 +9,10 @@ import { setupTransfer } from "./transfer.js";
 import { hide360, onMerge, setup360, show360 } from "./customer360.js";
 import { setupDashboard } from "./dashboard.js";
 import { setupIntegrations } from "./integrations.js";
+import { el, fmtTime } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null, groups: [] };
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
-
-function fmtTime(ms) {
-  return new Date(ms).toLocaleString(document.documentElement.lang, { hour12: false });
-}
 
 // ---- login ----
 
