@@ -117,7 +117,7 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoRespon
     }
     let _ = writeln!(
         out,
-        "# TYPE kefu_changes_last_seq counter\nkefu_changes_last_seq {}",
+        "# TYPE kefu_changes_last_seq gauge\nkefu_changes_last_seq {}",
         state.store.last_change_seq().await?
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))

@@ -111,3 +111,70 @@ contract!(tags_notes_and_search_serve_the_customer_view, |s| {
     assert!(s.search_customers("nobody", 10).await?.is_empty());
     Ok(())
 });
+
+/// A small deterministic generator, so a failing sequence can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+contract!(any_sequence_of_merges_and_undos_keeps_every_history_whole, |s| {
+    let (wx, dt) = (webchat(s, "wx").await, webchat(s, "dt").await);
+    let mut people = vec![];
+    let mut own: std::collections::BTreeMap<CustomerId, BTreeSet<MessageId>> = Default::default();
+    for i in 0..8 {
+        let ch = if i % 2 == 0 { &wx } else { &dt };
+        let a = says(s, ch, &format!("p{i}"), &format!("p{i}-0")).await;
+        for j in 1..=(i % 3) {
+            says(s, ch, &format!("p{i}"), &format!("p{i}-{j}")).await;
+        }
+        own.insert(a.customer.id, all_messages(s, a.customer.id).await);
+        people.push(a.customer.id);
+    }
+    let lead = agent(s, "lead").await;
+    // The model: which customer each original customer's history belongs to now.
+    let mut owner: std::collections::BTreeMap<CustomerId, CustomerId> =
+        people.iter().map(|p| (*p, *p)).collect();
+    let mut undo_stack = vec![];
+    let mut rng = Lcg(20261129);
+    for step in 0..40 {
+        let live: Vec<CustomerId> = people.iter().copied().filter(|p| owner[p] == *p).collect();
+        if live.len() > 1 && (undo_stack.is_empty() || rng.below(3) > 0) {
+            let a = live[rng.below(live.len())];
+            let b = live.iter().copied().filter(|x| *x != a).nth(rng.below(live.len() - 1)).unwrap();
+            let m = s.merge_customers(a, b, &format!("step {step}"), None, T0).await?;
+            undo_stack.push((m.id, owner.clone()));
+            for o in owner.values_mut().filter(|o| **o == b) {
+                *o = a;
+            }
+        } else if let Some((id, before)) = undo_stack.pop() {
+            s.unmerge(id, lead.id, &format!("step {step}"), T0).await?;
+            owner = before;
+        }
+        let mut seen = 0;
+        for p in people.iter().filter(|p| owner[p] == **p) {
+            let expected: BTreeSet<MessageId> =
+                own.iter().filter(|(o, _)| owner[o] == *p).flat_map(|(_, m)| m.iter().copied()).collect();
+            let actual = all_messages(s, *p).await;
+            assert_eq!(actual, expected, "step {step}: customer {p}'s history");
+            seen += actual.len();
+        }
+        assert_eq!(
+            seen,
+            own.values().map(BTreeSet::len).sum::<usize>(),
+            "step {step}: nothing lost or doubled"
+        );
+    }
+    while let Some((id, _)) = undo_stack.pop() {
+        s.unmerge(id, lead.id, "end", T0).await?;
+    }
+    for p in &people {
+        assert_eq!(all_messages(s, *p).await, own[p], "every split restored exactly");
+        assert_eq!(s.merged_into(*p).await?, None);
+    }
+    Ok(())
+});
