@@ -8,7 +8,8 @@ import { button, el, fmtTime as fmt } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 20;
-const ctx = { customer: null, conversation: null, supervisor: false, oldest: null, channels: new Map() };
+// `gen` counts loads: a newer one (another conversation opened, a merge) makes older ones stop.
+const ctx = { customer: null, conversation: null, supervisor: false, oldest: null, channels: new Map(), gen: 0 };
 
 const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
 
@@ -54,7 +55,9 @@ async function unmerge(id) {
 }
 
 async function load() {
+  const gen = ++ctx.gen;
   const v = await api("GET", `/customers/${ctx.customer}`);
+  if (gen !== ctx.gen) return;
   if (v.merged_into) {
     ctx.customer = v.merged_into;
     return load();
@@ -65,12 +68,13 @@ async function load() {
   renderMerges(v);
   ctx.oldest = null;
   $("#c360-history").replaceChildren();
-  await more();
+  await more(gen);
 }
 
-async function more() {
+async function more(gen = ctx.gen) {
   const before = ctx.oldest ? `&before=${ctx.oldest}` : "";
   const page = await api("GET", `/customers/${ctx.customer}/messages?limit=${PAGE}${before}`);
+  if (gen !== ctx.gen) return;
   for (const m of page) {
     if (m.direction === "internal") continue;
     const li = el("li", `c360-msg ${m.direction}`);
@@ -105,7 +109,7 @@ async function merge(other) {
 export function setup360(supervisor) {
   ctx.supervisor = supervisor;
   $("#c360-merge-form").hidden = !supervisor;
-  $("#c360-more").onclick = () => guarded(more);
+  $("#c360-more").onclick = () => guarded(() => more());
   $("#c360-merge-form").onsubmit = (e) => guarded(() => search(e));
   $("#c360-ask-phone").onclick = () => guarded(() => api("POST", `/conversations/${ctx.conversation}/ask-phone`, {}));
   $("#c360-tags-form").onsubmit = (e) => {

@@ -48,12 +48,18 @@ function row(r, total) {
 
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
+// Queries can overlap (opening the page loads the default period while the user picks
+// another): only the newest may fill the page.
+let loads = 0;
+
 async function load() {
   $("#dash-error").textContent = "";
   const from = Date.parse($("#dash-from").value);
   const to = Date.parse($("#dash-to").value) + DAY;
+  const mine = ++loads;
   try {
     const d = await api("GET", `/dashboard?from=${from}&to=${to}&by=${$("#dash-by").value}`);
+    if (mine !== loads) return;
     $("#dash-rows").replaceChildren(...d.rows.map((r) => row(r, false)), row({ ...d.total, label: t("dash.total") }, true));
     $("#dash-charts").replaceChildren(
       chart(t("dash.chart_volume"), d.rows, (r) => r.volume, (v) => String(v)),

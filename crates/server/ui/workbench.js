@@ -12,7 +12,7 @@ import { setupIntegrations } from "./integrations.js";
 import { el, fmtTime } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { me: null, scope: "mine", list: new Map(), current: null, feed: null, groups: [] };
+const state = { me: null, scope: "mine", list: new Map(), listLoads: 0, opens: 0, current: null, feed: null, groups: [] };
 
 // ---- login ----
 
@@ -106,8 +106,12 @@ function listQuery() {
   return `/conversations?scope=${state.scope}`;
 }
 
+// Loads can overlap (a tab click while the feed's reconnect reloads): only the newest may
+// fill the list, or a slow answer for the previous tab would replace the current one.
 async function loadList() {
+  const mine = ++state.listLoads;
   const rows = await api("GET", listQuery());
+  if (mine !== state.listLoads) return;
   state.list = new Map(rows.map((r) => [r.id, r]));
   renderList();
 }
@@ -169,10 +173,12 @@ function onEvent(ev) {
 // ---- conversation view ----
 
 async function openConversation(id) {
+  const mine = ++state.opens;
   const [detail, messages] = await Promise.all([
     api("GET", `/conversations/${id}`),
     api("GET", `/conversations/${id}/messages?limit=100`),
   ]);
+  if (mine !== state.opens) return; // another conversation was opened meanwhile
   state.current = detail;
   $("#no-conversation").hidden = true;
   $("#conversation").hidden = false;
