@@ -44,12 +44,7 @@ pub async fn enrich(engine: &Engine, p: &Platforms, channel: &Channel, identity:
     match p.dt.user(p.tokens.as_ref(), &cfg, &identity.external_id).await {
         Ok(u) => {
             let profile = Profile { nickname: u.name, union_id: u.union_id, phone: u.mobile };
-            // A UnionID or phone may tie this person to a customer kefu already knows.
-            let linked = match engine.store().update_profile(identity.id, &profile).await {
-                Ok(i) => engine.link(i.customer_id).await.map(|_| ()),
-                Err(e) => Err(e.into()),
-            };
-            if let Err(e) = linked {
+            if let Err(e) = engine.store_profile(identity.id, &profile).await {
                 tracing::warn!(error = %e, "DingTalk profile not stored");
             }
         }

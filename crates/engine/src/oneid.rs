@@ -11,14 +11,18 @@ use crate::engine::{Engine, EngineError, Result};
 /// What kefu waits for after asking for a phone number.
 pub const AWAITING_PHONE: &str = "phone";
 
+/// Eleven digits that can be a mainland mobile number (1, then 3–9).
+pub fn is_mobile(digits: &str) -> bool {
+    let b = digits.as_bytes();
+    b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])
+}
+
 /// A mainland mobile number in what a customer typed ("138 0000 0001", "+86-13800000001").
 pub fn phone_in(text: &str) -> Option<String> {
     let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
     let national = digits.strip_prefix("86").filter(|d| d.len() == 11).unwrap_or(&digits);
     let only_number = text.chars().all(|c| c.is_ascii_digit() || " +-()（）".contains(c));
-    let valid =
-        national.len() == 11 && national.starts_with('1') && matches!(national.as_bytes()[1], b'3'..=b'9');
-    (valid && only_number).then(|| national.to_owned())
+    (is_mobile(national) && only_number).then(|| national.to_owned())
 }
 
 /// "138****0001": enough for the customer to recognise, not enough to leak.
@@ -44,6 +48,13 @@ impl Engine {
             }
         }
         Ok(current)
+    }
+
+    /// Stores what a platform told about an identity, then links the customer by it: a
+    /// UnionID or phone may tie this person to a customer kefu already knows.
+    pub async fn store_profile(&self, identity: IdentityId, profile: &Profile) -> Result<()> {
+        let i = self.store.update_profile(identity, profile).await?;
+        self.link(i.customer_id).await.map(|_| ())
     }
 
     async fn merged(&self, m: &CustomerMerge) {
@@ -101,8 +112,7 @@ impl Engine {
             }
             _ => {
                 let p = Profile { nickname: None, union_id: None, phone: Some(phone.clone()) };
-                self.store.update_profile(identity.id, &p).await?;
-                self.link(a.customer.id).await?;
+                self.store_profile(identity.id, &p).await?;
             }
         }
         self.tell(a.conversation.id, Content::text(format!("已绑定手机号 {}，谢谢！", masked(&phone))))

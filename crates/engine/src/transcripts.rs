@@ -5,6 +5,8 @@
 use kefu_domain::{Content, Direction, Message, Sender};
 use regex::Regex;
 
+use crate::oneid::{is_mobile, masked};
+
 /// One exported line.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TranscriptLine {
@@ -30,11 +32,8 @@ impl Default for Cleaner {
 
 /// A whole run of digits that is a mainland mobile or ID-card number, masked.
 fn mask(run: &str) -> Option<String> {
-    let b = run.as_bytes();
     match run.len() {
-        11 if b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) => {
-            Some(format!("{}****{}", &run[..3], &run[7..]))
-        }
+        11 if is_mobile(run) => Some(masked(run)),
         18 => Some(format!("{}********{}", &run[..6], &run[14..])),
         _ => None,
     }

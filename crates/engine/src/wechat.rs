@@ -182,12 +182,7 @@ pub async fn enrich(engine: &Engine, p: &Platforms, channel: &Channel, identity:
     };
     match profile {
         Ok(profile) => {
-            // A UnionID or phone may tie this person to a customer kefu already knows.
-            let linked = match engine.store().update_profile(identity.id, &profile).await {
-                Ok(i) => engine.link(i.customer_id).await.map(|_| ()),
-                Err(e) => Err(e.into()),
-            };
-            if let Err(e) = linked {
+            if let Err(e) = engine.store_profile(identity.id, &profile).await {
                 tracing::warn!(error = %e, "profile not stored");
             }
         }

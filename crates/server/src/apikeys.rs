@@ -10,9 +10,8 @@ use kefu_domain::Role;
 use kefu_store::{ApiKey, NewApiKey};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::auth::{CurrentAgent, same_secret};
+use crate::auth::{CurrentAgent, same_secret, token_hash as hash};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -34,10 +33,6 @@ impl DataCaller {
             DataCaller::Staff(_) => Ok(()),
         }
     }
-}
-
-fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn random_hex(bytes: usize) -> String {

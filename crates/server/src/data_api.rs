@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use kefu_domain::*;
 use kefu_engine::feed;
-use kefu_engine::transcripts::Cleaner;
+use kefu_engine::transcripts::{Cleaner, TranscriptLine};
 use kefu_store::{DataConversationFilter, MessageFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,6 +39,11 @@ impl utoipa::Modify for BearerAuth {
 
 fn page(items: Vec<Value>, next: Option<i64>) -> Json<Value> {
     Json(json!({ "items": items, "next_after": next }))
+}
+
+/// The cursor for the next page: the last id of a full page, none after a short one.
+fn next_after<T>(items: &[T], limit: u32, id: impl Fn(&T) -> i64) -> Option<i64> {
+    if items.len() == limit as usize { items.last().map(id) } else { None }
 }
 
 fn values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
@@ -89,8 +94,7 @@ pub async fn conversations(
         limit,
     };
     let items = state.store.find_conversations(&f).await?;
-    let next = (items.len() == limit as usize).then(|| items.last().map(|c| c.id.0)).flatten();
-    Ok(page(values(&items), next))
+    Ok(page(values(&items), next_after(&items, limit, |c| c.id.0)))
 }
 
 /// One conversation with its outcome tags.
@@ -137,8 +141,7 @@ pub async fn messages(
         limit,
     };
     let items = state.store.find_messages(&f).await?;
-    let next = (items.len() == limit as usize).then(|| items.last().map(|m| m.id.0)).flatten();
-    Ok(page(values(&items), next))
+    Ok(page(values(&items), next_after(&items, limit, |m| m.id.0)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -171,8 +174,7 @@ pub async fn customers(
     for c in &list {
         items.push(customer_json(&state, c.id).await?);
     }
-    let next = (list.len() == limit as usize).then(|| list.last().map(|c| c.id.0)).flatten();
-    Ok(page(items, next))
+    Ok(page(items, next_after(&list, limit, |c| c.id.0)))
 }
 
 /// One customer; `merged_into` tells where a merged-away customer went.
@@ -218,6 +220,27 @@ pub struct ExportQuery {
 
 const EXPORT_MAX: usize = 100_000;
 
+fn csv_body(lines: &[TranscriptLine]) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["conversation_id", "message_id", "at", "speaker", "agent_id", "text"])?;
+    for l in lines {
+        let agent = l.agent_id.map(|a| a.to_string()).unwrap_or_default();
+        let at = l.at.to_string();
+        let (conv, msg) = (l.conversation_id.to_string(), l.message_id.to_string());
+        w.write_record([
+            conv.as_str(),
+            msg.as_str(),
+            at.as_str(),
+            l.speaker,
+            agent.as_str(),
+            l.text.as_str(),
+        ])?;
+    }
+    w.flush()?;
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Cleaned transcripts: customer, bot and agent lines only (no internal notes or events),
 /// media named, phone and ID numbers masked.
 #[utoipa::path(get, path = "/api/v1/export/transcripts", params(ExportQuery),
@@ -257,23 +280,7 @@ pub async fn export_transcripts(
             lines.iter().map(|l| format!("{}\n", serde_json::to_string(l).unwrap_or_default())).collect();
         (body, "application/x-ndjson; charset=utf-8")
     } else {
-        let mut w = csv::Writer::from_writer(vec![]);
-        w.write_record(["conversation_id", "message_id", "at", "speaker", "agent_id", "text"])
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        for l in &lines {
-            let agent = l.agent_id.map(|a| a.to_string()).unwrap_or_default();
-            let rec = [
-                l.conversation_id.to_string(),
-                l.message_id.to_string(),
-                l.at.to_string(),
-                l.speaker.into(),
-                agent,
-                l.text.clone(),
-            ];
-            w.write_record(&rec).map_err(|e| ApiError::Internal(e.into()))?;
-        }
-        let bytes = w.into_inner().map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-        (String::from_utf8_lossy(&bytes).into_owned(), "text/csv; charset=utf-8")
+        (csv_body(&lines).map_err(|e| ApiError::Internal(e.into()))?, "text/csv; charset=utf-8")
     };
     Ok(([(header::CONTENT_TYPE, mime)], body))
 }

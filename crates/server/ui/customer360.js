@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { preview } from "./content.js";
-import { button, el, fmtTime as fmt } from "./dom.js";
+import { button, el, fmtTime as fmt, guarded as guard } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 20;
@@ -13,14 +13,7 @@ const ctx = { customer: null, conversation: null, supervisor: false, oldest: nul
 
 const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
 
-async function guarded(fn) {
-  $("#c360-error").textContent = "";
-  try {
-    await fn();
-  } catch (err) {
-    $("#c360-error").textContent = `${t("error.generic")}: ${err.message}`;
-  }
-}
+const guarded = (fn) => guard($("#c360-error"), fn);
 
 function renderIdentities(v) {
   ctx.channels = new Map(v.identities.map((i) => [i.channel_id, i.channel_name]));

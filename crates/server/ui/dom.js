@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the workbench's pages. Text always goes in as textContent,
 // so customer and agent text can never become markup.
+import { t } from "./i18n.js";
 
 export function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -13,6 +14,16 @@ export function button(text, cls, onclick) {
   b.type = "button";
   b.onclick = onclick;
   return b;
+}
+
+/** Runs `fn`, showing its failure in the `box` element (cleared first). */
+export async function guarded(box, fn) {
+  box.textContent = "";
+  try {
+    await fn();
+  } catch (err) {
+    box.textContent = `${t("error.generic")}: ${err.message}`;
+  }
 }
 
 export const fmtTime = (ms) => new Date(ms).toLocaleString(document.documentElement.lang, { hour12: false });

@@ -2,19 +2,12 @@
 // webhooks (the signing secret is shown once), and each webhook's delivery log.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { button, el, fmtTime } from "./dom.js";
+import { button, el, fmtTime, guarded as guard } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SCOPES = ["conversations:read", "messages:read", "customers:read", "changes:read", "export"];
 
-async function guarded(fn) {
-  $("#int-error").textContent = "";
-  try {
-    await fn();
-  } catch (err) {
-    $("#int-error").textContent = `${t("error.generic")}: ${err.message}`;
-  }
-}
+const guarded = (fn) => guard($("#int-error"), fn);
 
 function once(label, secret) {
   const box = $("#int-once");
