@@ -1,7 +1,16 @@
 //! Reads the sandbox platform's record of what it received, so the connectivity test can prove
 //! that text, emoji and images arrived byte for byte on the other side.
 
+use kefu_domain::Channel;
 use serde_json::Value;
+
+/// Whether `url` points into the sandbox of a sandbox channel (one with `sandbox_url` set):
+/// the only channels whose platform lives on a local address.
+pub fn within(ch: &Channel, url: &str) -> bool {
+    ch.setting("sandbox_url").filter(|s| !s.is_empty()).is_some_and(|base| {
+        url.strip_prefix(base.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'))
+    })
+}
 
 /// One delivery the sandbox recorded for a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +51,20 @@ pub async fn received(base: &str, user: &str) -> Result<Vec<Received>, String> {
     }
     let v: Value = res.json().await.map_err(|e| e.to_string())?;
     Ok(parse(&v))
+}
+
+/// A channel of `kind` with these settings, for unit tests of URL rules.
+#[cfg(test)]
+pub(crate) fn test_channel(kind: kefu_domain::ChannelKind, settings: Value) -> Channel {
+    Channel {
+        id: kefu_domain::ChannelId(1),
+        kind,
+        key: "test".into(),
+        name: "test".into(),
+        enabled: true,
+        settings,
+        secrets: serde_json::json!({}),
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,13 @@ pub enum ServerFrame {
     Message {
         message: VisitorMessage,
     },
+    /// The visitor writes faster than the channel allows: the message was *not* stored; send
+    /// it again (same `client_id`) after `retry_after_ms`.
+    SlowDown {
+        client_id: String,
+        retry_after_ms: u64,
+        message: String,
+    },
     /// `client_id` names the message that was refused, when the error is about one.
     Error {
         code: &'static str,

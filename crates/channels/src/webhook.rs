@@ -48,14 +48,10 @@ pub struct WebhookClient {
 }
 
 impl WebhookClient {
-    pub fn new(timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        WebhookClient { http }
+    /// A client that reaches only public addresses and what `allow` names (see `netguard`).
+    pub fn new(timeout: Duration, allow: crate::netguard::AllowList) -> Self {
+        let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(5));
+        WebhookClient { http: crate::netguard::guarded_client(allow, builder) }
     }
 
     pub async fn post(
@@ -78,7 +74,7 @@ impl WebhookClient {
             .send()
             .await;
         match res {
-            Err(e) => PostResult::Unreachable(e.without_url().to_string()),
+            Err(e) => PostResult::Unreachable(error_chain(&e.without_url())),
             Ok(r) if r.status().is_success() => PostResult::Accepted(r.status().as_u16()),
             Ok(r) => {
                 let status = r.status().as_u16();
@@ -87,6 +83,18 @@ impl WebhookClient {
             }
         }
     }
+}
+
+/// The error with its causes: "error sending request" alone does not say the address was refused.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 #[cfg(test)]

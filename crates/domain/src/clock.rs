@@ -36,6 +36,33 @@ impl Timestamp {
     }
 }
 
+/// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Timestamp {
+    /// `2017-07-12`: the UTC date, as cloud APIs sign it.
+    pub fn utc_date(self) -> String {
+        let (y, m, d) = civil(self.seconds().div_euclid(86_400));
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
+    /// `2017-07-12T02:42:19Z`: ISO 8601 in UTC, to the second.
+    pub fn utc_iso(self) -> String {
+        let secs = self.seconds().rem_euclid(86_400);
+        format!("{}T{:02}:{:02}:{:02}Z", self.utc_date(), secs / 3600, secs / 60 % 60, secs % 60)
+    }
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }
@@ -89,5 +116,12 @@ mod tests {
         assert_eq!(c.now(), Timestamp(3_000));
         assert_eq!(c.now().since(Timestamp(1_000)), Duration::from_secs(2));
         assert_eq!(Timestamp(1_000).since(c.now()), Duration::ZERO);
+    }
+
+    #[test]
+    fn utc_dates_are_printed_the_way_cloud_apis_sign_them() {
+        assert_eq!(Timestamp::from_seconds(1_551_113_065).utc_date(), "2019-02-25");
+        assert_eq!(Timestamp::from_seconds(1_499_827_339).utc_iso(), "2017-07-12T02:42:19Z");
+        assert_eq!(Timestamp(0).utc_iso(), "1970-01-01T00:00:00Z");
     }
 }

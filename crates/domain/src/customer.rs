@@ -20,6 +20,10 @@ pub struct Identity {
     pub external_id: String,
     pub union_id: Option<String>,
     pub phone: Option<String>,
+    /// Whether the platform vouches for `phone` (DingTalk's or WeCom's user API) or the customer
+    /// confirmed it with an SMS code. Only verified phones merge customers automatically.
+    #[serde(default)]
+    pub phone_verified: bool,
     pub nickname: Option<String>,
     pub created_at: Timestamp,
 }
@@ -30,6 +34,8 @@ pub struct Profile {
     pub nickname: Option<String>,
     /// WeChat UnionID: the same person across every account of one Open Platform.
     pub union_id: Option<String>,
+    /// A phone the platform itself vouches for (a member's mobile from the user API). A number
+    /// a customer typed is never a profile phone; see `ConversationStore::set_typed_phone`.
     pub phone: Option<String>,
 }
 

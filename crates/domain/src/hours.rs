@@ -28,19 +28,6 @@ fn cst() -> i32 {
     480
 }
 
-/// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 fn minutes(hhmm: &str) -> Option<i64> {
     let (h, m) = hhmm.split_once(':')?;
     Some(h.trim().parse::<i64>().ok()? * 60 + m.trim().parse::<i64>().ok()?)
@@ -52,7 +39,7 @@ impl BusinessHours {
         let local_min = now.0.div_euclid(60_000) + i64::from(self.utc_offset_minutes);
         let days = local_min.div_euclid(1440);
         let minute = local_min.rem_euclid(1440);
-        let (y, m, d) = civil(days);
+        let (y, m, d) = crate::clock::civil(days);
         let date = format!("{y:04}-{m:02}-{d:02}");
         if self.holidays.contains(&date) {
             return false;

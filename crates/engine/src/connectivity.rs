@@ -111,6 +111,7 @@ pub async fn run(
         external_id: recipient.into(),
         union_id: None,
         phone: None,
+        phone_verified: false,
         nickname: None,
         created_at: now,
     };

@@ -13,7 +13,14 @@ use crate::platforms::Platforms;
 /// that the reply to it can use the sessionWebhook.
 pub async fn receive(engine: &Engine, channel: &Channel, m: RobotMessage) -> Result<IngestOutcome> {
     let now = engine.clock().now();
-    if let Some(s) = &m.session {
+    let session = m.session.as_ref().filter(|s| {
+        let ok = kefu_channels::dingtalk::session_webhook_allowed(channel, &s.webhook);
+        if !ok {
+            tracing::warn!(channel = %channel.key, "sessionWebhook outside DingTalk's hosts ignored");
+        }
+        ok
+    });
+    if let Some(s) = session {
         let data = serde_json::to_string(s).unwrap_or_default();
         engine.store().put_platform_session(channel.id, &m.sender, &data, s.expires_at, now).await?;
     }
@@ -27,7 +34,7 @@ pub async fn receive(engine: &Engine, channel: &Channel, m: RobotMessage) -> Res
         initial_state: ConversationState::Queued,
         initial_group: None,
     };
-    engine.receive(inbound).await
+    engine.receive_retrying(inbound).await
 }
 
 /// Fetches the staff member's unionId and mobile (empty when the app lacks the phone

@@ -41,6 +41,9 @@ pub enum EngineError {
     /// The platform's rules forbid sending now (e.g. WeChat's 48-hour window).
     #[error("{0}")]
     Refused(String),
+    /// The request names something that does not exist (a transfer to an unknown agent).
+    #[error("no such {0}")]
+    Unknown(&'static str),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -66,6 +69,8 @@ pub struct Engine {
     outbox_wake: Arc<Notify>,
     pub(crate) bot: Arc<Bot>,
     pub(crate) routing: RoutingConfig,
+    pub(crate) sms: Arc<dyn crate::verify::SmsGateway>,
+    pub(crate) media_http: reqwest::Client,
 }
 
 impl Engine {
@@ -73,13 +78,21 @@ impl Engine {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
         let bot = Arc::new(Bot::new(BotConfig { enabled: false, ..Default::default() }));
         Engine {
-            store,
             bus,
             clock,
             outbox_wake: Arc::new(Notify::new()),
             bot,
             routing: RoutingConfig::default(),
+            sms: Arc::new(crate::verify::StoreSms::new(store.clone())),
+            media_http: crate::media::media_client(),
+            store,
         }
+    }
+
+    /// Replaces where verification codes are sent (the run-time `sms` setting by default).
+    pub fn with_sms(mut self, sms: Arc<dyn crate::verify::SmsGateway>) -> Self {
+        self.sms = sms;
+        self
     }
 
     pub fn with_bot(mut self, bot: Arc<Bot>) -> Self {
@@ -157,6 +170,23 @@ impl Engine {
             self.publish(subject, event).await;
         }
         Ok(outcome)
+    }
+
+    /// [`Engine::receive`], retried for a few seconds while the database is briefly unavailable
+    /// (a dropped connection, a busy pool): ingest is idempotent, so a retry never doubles.
+    pub async fn receive_retrying(&self, inbound: Inbound) -> Result<IngestOutcome> {
+        let mut wait = std::time::Duration::from_millis(100);
+        for _ in 0..5 {
+            match self.receive(inbound.clone()).await {
+                Err(EngineError::Store(e)) if e.is_transient() => {
+                    tracing::warn!(error = %e, "storing a customer message failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                other => return other,
+            }
+        }
+        self.receive(inbound).await
     }
 
     /// Applies a lifecycle event and tells every open workbench.

@@ -9,12 +9,15 @@ pub mod engine;
 pub mod feed;
 mod knowledge;
 pub mod lifecycle;
+pub mod media;
 pub mod oneid;
 pub mod outbox;
 pub mod platforms;
+pub mod policy;
 pub mod routing;
 pub mod transcripts;
 mod turns;
+pub mod verify;
 pub mod webchat;
 pub mod webhooks;
 pub mod wechat;
@@ -22,3 +25,8 @@ pub mod wechat;
 pub use bus::{Bus, BusItem, Event, InProcBus, Subject};
 pub use engine::{Engine, EngineError, Senders};
 pub use outbox::{OutboxWorker, RetryPolicy};
+
+/// Compares secrets without leaking where they differ through timing.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

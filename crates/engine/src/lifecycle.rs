@@ -110,6 +110,17 @@ impl Engine {
         if conv.status.agent != Some(by.id) && !by.role.at_least(Role::Supervisor) {
             return Err(EngineError::Forbidden("only the serving agent or a supervisor may transfer it"));
         }
+        let exists = match to {
+            TransferTo::Agent(a) => self.store.agent(a).await.map(|_| ()),
+            TransferTo::Group(g) => self.store.skill_group(g).await.map(|_| ()),
+        };
+        match exists {
+            Err(kefu_store::StoreError::NotFound) => {
+                let what = if matches!(to, TransferTo::Agent(_)) { "agent" } else { "skill group" };
+                return Err(EngineError::Unknown(what));
+            }
+            other => other?,
+        }
         let event = match to {
             TransferTo::Agent(a) => ConversationEvent::Transfer { agent: a },
             TransferTo::Group(g) => ConversationEvent::TransferToGroup { group: g },

@@ -1,6 +1,7 @@
 //! OneID: one person, one customer. Identities that share a WeChat UnionID or a verified phone
-//! number (from the platform, or bound in the conversation) are merged automatically; agents
-//! merge and unmerge by hand with a reason, and every merge is recorded and undoable.
+//! number (from the platform's user API, or confirmed by an SMS code) are merged automatically;
+//! a number a customer only typed never merges anyone (see `verify`). Agents merge and unmerge
+//! by hand with a reason, and every merge is recorded and undoable.
 
 use kefu_domain::*;
 use kefu_store::{Accepted, Profile};
@@ -92,31 +93,45 @@ impl Engine {
         self.tell(id, Content::text("为了更好地为您服务，请直接回复您的手机号码（11位）。")).await
     }
 
-    /// Handles the answer to [`Engine::ask_phone`]; `true` if the message was that answer.
+    /// Handles the answer to [`Engine::ask_phone`] (a number, kept unverified until the
+    /// customer confirms an SMS code) and then the code; `true` if the message was either.
     pub(crate) async fn phone_answer(&self, a: &Accepted) -> Result<bool> {
-        if self.store.awaiting(a.conversation.id).await?.as_deref() != Some(AWAITING_PHONE) {
-            return Ok(false);
+        match self.store.awaiting(a.conversation.id).await?.as_deref() {
+            Some(AWAITING_PHONE) => {}
+            Some(crate::verify::AWAITING_CODE) => return self.code_answer(a).await,
+            _ => return Ok(false),
         }
         let Some(text) = a.message.content.plain_text() else { return Ok(false) };
         let Some(phone) = phone_in(&text) else {
             self.tell(a.conversation.id, Content::text("手机号格式不正确，请回复11位手机号码。")).await?;
             return Ok(true);
         };
-        self.store.set_awaiting(a.conversation.id, None).await?;
         let identity = self.store.identity(a.identity.id).await?;
-        match identity.phone.as_deref() {
-            // Never overwrite: a second number is shown to agents as a conflict instead.
-            Some(known) if known != phone => {
-                let note = format!("客户回复了另一个手机号 {phone}，与已绑定的 {known} 不同，未覆盖。");
+        match (identity.phone.as_deref(), identity.phone_verified) {
+            // Never overwrite a verified number: a second one is shown to agents instead.
+            (Some(known), true) if known != phone => {
+                self.store.set_awaiting(a.conversation.id, None).await?;
+                let note = format!(
+                    "客户回复了另一个手机号 {}，与已认证的 {} 不同，未覆盖。",
+                    masked(&phone),
+                    masked(known)
+                );
                 self.note(a.conversation.id, Sender::System, &note).await?;
+                self.tell(a.conversation.id, Content::text("已收到，谢谢！")).await?;
+            }
+            (Some(_), true) => {
+                self.store.set_awaiting(a.conversation.id, None).await?;
+                self.tell(
+                    a.conversation.id,
+                    Content::text(format!("手机号 {} 已验证，谢谢！", masked(&phone))),
+                )
+                .await?;
             }
             _ => {
-                let p = Profile { nickname: None, union_id: None, phone: Some(phone.clone()) };
-                self.store_profile(identity.id, &p).await?;
+                self.store.set_typed_phone(identity.id, &phone).await?;
+                self.start_verification(a, &phone).await?;
             }
         }
-        self.tell(a.conversation.id, Content::text(format!("已绑定手机号 {}，谢谢！", masked(&phone))))
-            .await?;
         Ok(true)
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kefu_channels::netguard::{Allow, AllowList};
 use kefu_channels::webhook::{PostResult, WebhookClient};
 use kefu_domain::Clock;
 use kefu_store::{DeliveryOutcome, NewDelivery, Store, StoreError, Webhook, WebhookDelivery};
@@ -35,13 +36,31 @@ pub struct WebhookWorker {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     client: WebhookClient,
+    allow: AllowList,
     lease: Duration,
+}
+
+/// The run-time setting with the outbound allow-list: `{"allow": ["10.0.0.0/8", "crm.internal"]}`.
+pub const OUTBOUND_SETTING: &str = "outbound";
+
+/// The allow-list for admin-typed URLs, as an administrator last saved it.
+pub async fn load_allow(store: &dyn Store) -> Result<Vec<Allow>, StoreError> {
+    let v = store.setting(OUTBOUND_SETTING).await?.unwrap_or_default();
+    let entries = v["allow"].as_array().cloned().unwrap_or_default();
+    Ok(entries.iter().filter_map(|e| e.as_str()).filter_map(|e| Allow::parse(e).ok()).collect())
 }
 
 impl WebhookWorker {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let timeout = Duration::from_secs(10);
-        WebhookWorker { store, clock, client: WebhookClient::new(timeout), lease: timeout * 6 }
+        let allow = AllowList::default();
+        let client = WebhookClient::new(timeout, allow.clone());
+        WebhookWorker { store, clock, client, allow, lease: timeout * 6 }
+    }
+
+    /// The allow-list this worker's client checks (refreshed every round).
+    pub fn allow_list(&self) -> &AllowList {
+        &self.allow
     }
 
     /// Runs `run_once` every `every` (wall clock) until `stop`; zero turns the loop off.
@@ -64,6 +83,8 @@ impl WebhookWorker {
     /// One round: enqueue what is new for every endpoint, then attempt what is due.
     /// Returns how many attempts were made.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
+        // Every node applies an edited allow-list from its next round on.
+        self.allow.set(load_allow(self.store.as_ref()).await?);
         let hooks: HashMap<i64, Webhook> =
             self.store.webhooks().await?.into_iter().map(|h| (h.id, h)).collect();
         for hook in hooks.values().filter(|h| h.enabled) {

@@ -12,17 +12,10 @@ use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Shows enough of a secret to recognise it, never enough to use it.
+/// Says a secret is set without revealing any of it: even a few characters narrow a guess
+/// and show up in screenshots.
 pub fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() < 8 {
-        return "••••••".into();
-    }
-    format!(
-        "{}••••••{}",
-        chars[..2].iter().collect::<String>(),
-        chars[chars.len() - 2..].iter().collect::<String>()
-    )
+    if secret.is_empty() { String::new() } else { "••••••••".into() }
 }
 
 #[derive(Serialize)]
@@ -191,8 +184,11 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_beyond_use() {
-        assert_eq!(mask("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"), "ab••••••FG");
-        assert_eq!(mask("short"), "••••••");
-        assert_eq!(mask("密钥密钥密钥密钥"), "密钥••••••密钥");
+        for secret in ["abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "short", "密钥密钥密钥密钥"] {
+            let m = mask(secret);
+            assert_eq!(m, "••••••••");
+            assert!(!secret.chars().any(|c| m.contains(c)), "{m} reveals part of {secret}");
+        }
+        assert_eq!(mask(""), "", "an unset secret is shown as unset");
     }
 }

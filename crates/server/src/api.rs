@@ -10,12 +10,7 @@ use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use kefu_engine::lifecycle::TransferTo;
-
-/// What an agent may see: conversations they hold or held, and unassigned ones waiting for
-/// someone. Supervisors and admins see everything.
-pub fn can_view(agent: &Agent, conv: &Conversation) -> bool {
-    agent.role.at_least(Role::Supervisor) || conv.status.agent.is_none_or(|a| a == agent.id)
-}
+use kefu_engine::policy;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -41,10 +36,14 @@ pub async fn list(
     me: CurrentAgent,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<ConversationSummary>>> {
-    let everything = q.scope.as_deref() == Some("all") && me.agent.role.at_least(Role::Supervisor);
+    // Supervisors choose between their own and everything; agents only ever get their own view.
+    let scope = match q.scope.as_deref() {
+        Some("all") => policy::list_scope(&me.agent),
+        _ => Some(me.agent.id),
+    };
     let filter = ConversationFilter {
         states: parse_states(q.state.as_deref())?,
-        agent: (!everything).then_some(me.agent.id),
+        agent: scope,
         include_unassigned: true,
         customer: None,
         limit: q.limit.unwrap_or(100),
@@ -69,13 +68,13 @@ pub struct ChannelInfo {
     name: String,
 }
 
+/// The conversation if the visibility policy lets `me` see it (404 otherwise).
 pub(crate) async fn visible(
     state: &AppState,
     me: &CurrentAgent,
     id: ConversationId,
 ) -> ApiResult<Conversation> {
-    let conv = state.store.conversation(id).await?;
-    if can_view(&me.agent, &conv) { Ok(conv) } else { Err(ApiError::NotFound) }
+    Ok(state.engine.visible_conversation(&me.agent, id).await?)
 }
 
 pub async fn detail(

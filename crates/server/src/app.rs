@@ -27,9 +27,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{self, LoginThrottle};
+use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::guard::{Buckets, Hasher};
 use crate::state::AppState;
 use crate::{
     admin, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, groups, kb, media, ui, webchat,
@@ -40,6 +41,7 @@ pub struct App {
     pub state: AppState,
     pub store: Arc<SqlStore>,
     worker: Arc<OutboxWorker>,
+    stop: watch::Sender<bool>,
 }
 
 /// The key that seals platform secrets: from the config, or from `<data_dir>/secret.key`,
@@ -109,7 +111,14 @@ impl App {
             RetryPolicy::default(),
             engine.outbox_wake(),
         ));
-        let dummy_hash = auth::hash_password(&SecretCipher::generate_base64())?.into();
+        let (stop, stopping) = watch::channel(false);
+        let limits = &config.limits;
+        let visitor_messages = Arc::new(Buckets::new(limits.visitor_burst, limits.visitor_per_minute));
+        let new_visitors = Arc::new(Buckets::new(
+            limits.new_visitors_per_ip_per_hour,
+            limits.new_visitors_per_ip_per_hour.div_ceil(60),
+        ));
+        let hasher = Arc::new(Hasher::new(limits.password_hashers));
         let state = AppState {
             config: Arc::new(config),
             webhooks: Arc::new(WebhookWorker::new(dyn_store.clone(), clock.clone())),
@@ -118,10 +127,14 @@ impl App {
             platforms,
             senders,
             clock,
-            login_throttle: Arc::new(LoginThrottle::default()),
-            dummy_hash,
+            hasher,
+            dummy_hash: Arc::default(),
+            visitor_messages,
+            new_visitors,
+            metrics: Arc::default(),
+            stopping,
         };
-        Ok(App { state, store, worker })
+        Ok(App { state, store, worker, stop })
     }
 
     pub fn worker(&self) -> &Arc<OutboxWorker> {
@@ -132,24 +145,75 @@ impl App {
         router(self.state.clone())
     }
 
-    /// Serves until `shutdown` completes, with the outbox worker running alongside.
+    /// Serves until `shutdown` completes, with the background workers alongside; then stops
+    /// accepting, tells live sockets to reconnect elsewhere, and waits for every worker.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.clone().run(stop_rx.clone()));
-        tokio::spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
-        tokio::spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx.clone()));
+        let stop_rx = self.state.stopping.clone();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(self.worker.clone().run(stop_rx.clone()));
+        tasks.spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
+        tasks.spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx.clone()));
         let every = std::time::Duration::from_millis(self.state.config.webhook_poll_ms);
-        tokio::spawn(self.state.webhooks.clone().run(every, stop_rx.clone()));
-        tokio::spawn(crate::hooks::tick(self.state.clone(), stop_rx));
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
-        let _ = stop_tx.send(true);
-        let _ = worker.await;
+        tasks.spawn(self.state.webhooks.clone().run(every, stop_rx.clone()));
+        tasks.spawn(crate::hooks::tick(self.state.clone(), stop_rx.clone()));
+        if let Some(metrics) = self.metrics_listener().await? {
+            let router =
+                Router::new().route("/metrics", get(dashboard::metrics_local)).with_state(self.state.clone());
+            tasks.spawn(async move {
+                let _ = crate::listen::serve(metrics, router, local_limits(), stop_rx).await;
+            });
+        }
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        crate::listen::serve(listener, self.router(), self.limits(), self.state.stopping.clone()).await?;
+        while tasks.join_next().await.is_some() {}
         self.store.close().await;
         Ok(())
+    }
+
+    async fn metrics_listener(&self) -> anyhow::Result<Option<TcpListener>> {
+        let bind = self.state.config.metrics_bind.trim();
+        if bind.is_empty() {
+            return Ok(None);
+        }
+        // Metrics are an extra: a second kefu on this machine (a demo next to a real one) runs
+        // without them rather than not at all.
+        match TcpListener::bind(bind).await {
+            Ok(l) => Ok(Some(l)),
+            Err(e) => {
+                tracing::warn!(error = %e, %bind, "metrics listener not started");
+                Ok(None)
+            }
+        }
+    }
+
+    fn limits(&self) -> crate::listen::Limits {
+        let c = &self.state.config;
+        crate::listen::Limits {
+            header_timeout: std::time::Duration::from_secs(c.limits.header_timeout_secs),
+            idle_timeout: std::time::Duration::from_secs(c.limits.idle_timeout_secs),
+            per_ip: c.limits.max_connections_per_ip,
+            total: crate::listen::connection_budget(c.limits.max_connections),
+            exempt: c.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// The metrics listener serves one scraper.
+fn local_limits() -> crate::listen::Limits {
+    crate::listen::Limits {
+        header_timeout: std::time::Duration::from_secs(10),
+        idle_timeout: std::time::Duration::from_secs(120),
+        per_ip: 16,
+        total: 32,
+        exempt: vec![],
     }
 }
 
@@ -179,6 +243,7 @@ fn api_router() -> Router<AppState> {
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{id}", put(groups::update))
         .route("/ws", get(ws_agent::agent_ws))
+        .route("/messages/{id}/media", get(media::message_media))
         .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
         .route("/kb/entries", get(kb::list).post(kb::save))
         .route("/kb/entries/{id}", put(kb::update).delete(kb::delete))
@@ -199,6 +264,7 @@ fn api_router() -> Router<AppState> {
         .route("/admin/webhooks/{id}", put(webhooks_admin::update))
         .route("/admin/webhooks/{id}/deliveries", get(webhooks_admin::deliveries))
         .route("/admin/deliveries/{id}/redeliver", post(webhooks_admin::redeliver))
+        .route("/admin/settings/outbound", get(webhooks_admin::outbound).put(webhooks_admin::set_outbound))
         .route("/v1/conversations", get(data_api::conversations))
         .route("/v1/conversations/{id}", get(data_api::conversation))
         .route("/v1/messages", get(data_api::messages))
@@ -239,6 +305,10 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", data_api::ApiDoc::openapi()))
         .nest("/api", api_router())
         .layer(DefaultBodyLimit::max(limit))
+        // A body that trickles in slower than this is cut off (the head has its own deadline).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(
+            state.config.limits.body_timeout_secs,
+        )))
         // A hard ceiling for every endpoint; the per-route DefaultBodyLimit is the real limit.
         .layer(RequestBodyLimitLayer::new(limit.max(kb::MAX_IMPORT_BYTES)))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,7 +1,5 @@
 //! Agent login: argon2 passwords, HttpOnly SameSite session cookies, and per-session CSRF tokens.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -21,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
+use crate::guard::ClientAddr;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "kefu_session";
@@ -48,38 +47,37 @@ pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Compares secrets without leaking where they differ through timing.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+pub use kefu_engine::same_secret;
+
+/// Longest username and password accepted: anything longer is refused before it costs a
+/// database row or a hash.
+const MAX_USERNAME: usize = 64;
+const MAX_PASSWORD: usize = 256;
+
+/// The throttle's keys: hashed, so a key's size never depends on what a client sent.
+fn throttle_keys(username: &str, ip: std::net::IpAddr) -> [String; 2] {
+    [format!("user:{}", token_hash(&username.to_lowercase())), format!("ip:{ip}")]
 }
 
-/// Failed logins per username in the current window, to slow down password guessing.
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (Timestamp, u32)>>,
+/// Whether further attempts are refused for this username or this address (shared by every
+/// node through the database). An address gets ten times a username's allowance.
+async fn throttled(state: &AppState, keys: &[String; 2], now: Timestamp) -> ApiResult<bool> {
+    let l = &state.config.limits;
+    let since = now.minus(Duration::from_secs(l.login_window_minutes * 60));
+    let user = state.store.login_failures(&keys[0], since).await?;
+    let ip = state.store.login_failures(&keys[1], since).await?;
+    Ok(user >= l.login_failures || ip >= l.login_failures.saturating_mul(10))
 }
 
-const MAX_FAILURES: u32 = 5;
-const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-impl LoginThrottle {
-    fn blocked(&self, user: &str, now: Timestamp) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(user).is_some_and(|(since, n)| *n >= MAX_FAILURES && now.since(*since) < THROTTLE_WINDOW)
+async fn record_login(state: &AppState, keys: &[String; 2], now: Timestamp, ok: bool) -> ApiResult<()> {
+    if ok {
+        return Ok(state.store.login_succeeded(&keys[0]).await?);
     }
-
-    fn record(&self, user: &str, now: Timestamp, ok: bool) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if ok {
-            map.remove(user);
-            return;
-        }
-        let entry = map.entry(user.to_owned()).or_insert((now, 0));
-        if now.since(entry.0) >= THROTTLE_WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
+    let since = now.minus(Duration::from_secs(state.config.limits.login_window_minutes * 60));
+    for k in keys {
+        state.store.login_failed(k, since, now).await?;
     }
+    Ok(())
 }
 
 /// The logged-in agent of a request. For state-changing methods it also demands the session's
@@ -148,13 +146,26 @@ fn time_duration(d: Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+async fn dummy_hash(state: &AppState) -> ApiResult<String> {
+    let make = || async {
+        let hashed = state.hasher.hash(random_token()).await.map_err(|_| ApiError::TooMany)?;
+        hashed.map_err(ApiError::Internal)
+    };
+    Ok(state.dummy_hash.get_or_try_init(make).await?.clone())
+}
+
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
     jar: CookieJar,
     Json(form): Json<LoginForm>,
 ) -> ApiResult<(CookieJar, Json<Me>)> {
+    if form.username.chars().count() > MAX_USERNAME || form.password.len() > MAX_PASSWORD {
+        return Err(ApiError::BadRequest("username or password too long".into()));
+    }
     let now = state.clock.now();
-    if state.login_throttle.blocked(&form.username, now) {
+    let keys = throttle_keys(&form.username, ip);
+    if throttled(&state, &keys, now).await? {
         return Err(ApiError::TooMany);
     }
     let found = match state.store.agent_credentials(&form.username).await {
@@ -163,9 +174,13 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     // Verify against a dummy hash for unknown users too, so timing does not reveal usernames.
-    let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(&state.dummy_hash);
-    let ok = verify_password(&form.password, hash) && found.is_some();
-    state.login_throttle.record(&form.username, now, ok);
+    let hash = match &found {
+        Some((_, h)) => h.clone(),
+        None => dummy_hash(&state).await?,
+    };
+    let verified = state.hasher.verify(form.password.clone(), hash).await.map_err(|_| ApiError::TooMany)?;
+    let ok = verified && found.is_some();
+    record_login(&state, &keys, now, ok).await?;
     let Some((agent, _)) = found.filter(|_| ok) else {
         return Err(ApiError::Unauthorized);
     };
@@ -222,15 +237,11 @@ mod tests {
     }
 
     #[test]
-    fn the_throttle_blocks_after_repeated_failures_until_the_window_passes() {
-        let t = LoginThrottle::default();
-        let now = Timestamp(0);
-        for _ in 0..MAX_FAILURES {
-            assert!(!t.blocked("a", now));
-            t.record("a", now, false);
-        }
-        assert!(t.blocked("a", now));
-        assert!(!t.blocked("b", now));
-        assert!(!t.blocked("a", now.plus(THROTTLE_WINDOW)));
+    fn throttle_keys_have_a_fixed_size_whatever_the_username() {
+        let ip = "10.0.0.1".parse().unwrap();
+        let long = "x".repeat(1_000_000);
+        let [user, _] = throttle_keys(&long, ip);
+        assert_eq!(user.len(), "user:".len() + 64);
+        assert_eq!(throttle_keys("Admin", ip)[0], throttle_keys("admin", ip)[0], "usernames are case-blind");
     }
 }

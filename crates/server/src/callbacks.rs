@@ -143,16 +143,20 @@ async fn wechat_message_inner(
     let now = state.clock.now();
     let opened = cb.open(q, text, now).map_err(reject)?;
     let msg = cb.message(&opened).map_err(reject)?;
-    let reply =
-        match state.engine.receive(inbound_of(&channel, msg.clone(), now)).await.map_err(unavailable)? {
-            IngestOutcome::Accepted(a) => {
-                after_accept(state, &channel, &a);
-                quick_passive(state, &a).await
-            }
-            IngestOutcome::Duplicate(m) => {
-                state.engine.passive_reply_to(&m).await.ok().flatten().map(|r| r.content)
-            }
-        };
+    let reply = match state
+        .engine
+        .receive_retrying(inbound_of(&channel, msg.clone(), now))
+        .await
+        .map_err(unavailable)?
+    {
+        IngestOutcome::Accepted(a) => {
+            after_accept(state, &channel, &a);
+            quick_passive(state, &a).await
+        }
+        IngestOutcome::Duplicate(m) => {
+            state.engine.passive_reply_to(&m).await.ok().flatten().map(|r| r.content)
+        }
+    };
     let xml = reply.and_then(|c| passive_reply(&msg, &c, now));
     Ok(match xml {
         Some(xml) => {
@@ -229,7 +233,7 @@ async fn wecom_message_inner(
         }
         WecomPush::Message(m) => {
             if let IngestOutcome::Accepted(a) =
-                state.engine.receive(inbound_of(&channel, m, now)).await.map_err(unavailable)?
+                state.engine.receive_retrying(inbound_of(&channel, m, now)).await.map_err(unavailable)?
             {
                 after_accept(state, &channel, &a);
                 let s = state.clone();

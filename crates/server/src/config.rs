@@ -38,6 +38,55 @@ pub struct Config {
     /// Routing and lifecycle messages: queue, leave-message, closing, idle timeout, survey.
     #[serde(default)]
     pub routing: kefu_engine::routing::RoutingConfig,
+    /// Where Prometheus scrapes `/metrics`; empty turns that listener off.
+    #[serde(default)]
+    pub metrics_bind: String,
+    /// With a token, `/metrics` is also served on `bind`, to `Authorization: Bearer <token>` only.
+    #[serde(default)]
+    pub metrics_token: String,
+    /// Proxies (nginx) whose `X-Forwarded-For` names the client and whose connections are not
+    /// capped per address.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Timeouts and caps against slow, silent and flooding clients.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Abuse limits; see `kefu.default.toml` for what each means.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    pub header_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub visitor_burst: u32,
+    pub visitor_per_minute: u32,
+    pub new_visitors_per_ip_per_hour: u32,
+    pub login_failures: u32,
+    pub login_window_minutes: u64,
+    /// Password hashes computed at once (0: one per core); more wait, and a long queue is refused.
+    pub password_hashers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout_secs: 10,
+            idle_timeout_secs: 90,
+            body_timeout_secs: 30,
+            max_connections: 20_000,
+            max_connections_per_ip: 256,
+            visitor_burst: 10,
+            visitor_per_minute: 30,
+            new_visitors_per_ip_per_hour: 60,
+            login_failures: 5,
+            login_window_minutes: 15,
+            password_hashers: 0,
+        }
+    }
 }
 
 impl Config {
@@ -47,7 +96,8 @@ impl Config {
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        fig = fig.merge(Env::prefixed("KEFU_").ignore(&["test_database_url", "test_nats_url"]));
+        // `KEFU_LIMITS__IDLE_TIMEOUT_SECS` sets `limits.idle_timeout_secs`.
+        fig = fig.merge(Env::prefixed("KEFU_").split("__").ignore(&["test_database_url", "test_nats_url"]));
         for (key, value) in overrides {
             fig = fig.merge(Serialized::default(key, value));
         }

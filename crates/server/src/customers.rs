@@ -10,7 +10,6 @@ use kefu_domain::*;
 use kefu_store::MessagePage;
 use serde::{Deserialize, Serialize};
 
-use crate::api::can_view;
 use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -28,6 +27,9 @@ pub struct Customer360 {
     tags: Vec<String>,
     notes: Vec<CustomerNote>,
     merges: Vec<CustomerMerge>,
+    /// Customers with the same phone where one side only typed it: perhaps the same person
+    /// ("可能是同一客户"), merged only by a supervisor.
+    possible_matches: Vec<kefu_store::PossibleMatch>,
 }
 
 #[derive(Serialize)]
@@ -49,8 +51,8 @@ pub async fn search(
     me: CurrentAgent,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<Customer>>> {
-    me.require(Role::Agent)?;
-    Ok(Json(state.store.search_customers(q.q.trim(), 20).await?))
+    let viewer = kefu_engine::policy::list_scope(&me.agent);
+    Ok(Json(state.store.search_customers(q.q.trim(), viewer, 20).await?))
 }
 
 fn distinct(values: impl Iterator<Item = Option<String>>) -> Vec<String> {
@@ -62,8 +64,8 @@ pub async fn detail(
     me: CurrentAgent,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Customer360>> {
-    me.require(Role::Agent)?;
     let id = CustomerId(id);
+    let customer = state.engine.visible_customer(&me.agent, id).await?;
     let s = state.store.as_ref();
     let mut identities = vec![];
     for i in s.customer_identities(id).await? {
@@ -74,7 +76,8 @@ pub async fn detail(
     let union_ids = distinct(identities.iter().map(|i| i.identity.union_id.clone()));
     let conflicts = if phones.len() > 1 { vec!["phone"] } else { vec![] };
     Ok(Json(Customer360 {
-        customer: s.customer(id).await?,
+        customer,
+        possible_matches: s.possible_matches(id).await?,
         merged_into: s.merged_into(id).await?,
         identities,
         phones,
@@ -99,7 +102,7 @@ pub async fn history(
     Path(id): Path<i64>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
-    me.require(Role::Agent)?;
+    state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
     let page = MessagePage { before: q.before.map(MessageId), limit: q.limit.unwrap_or(30).min(100) };
     Ok(Json(state.store.customer_messages(CustomerId(id), page).await?))
 }
@@ -127,7 +130,7 @@ pub async fn set_tags(
     Path(id): Path<i64>,
     Json(f): Json<TagsForm>,
 ) -> ApiResult<Json<Vec<String>>> {
-    me.require(Role::Agent)?;
+    state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
     let tags = f.cleaned(30)?;
     Ok(Json(state.store.set_tags(CustomerId(id), &tags, state.clock.now()).await?))
 }
@@ -152,7 +155,7 @@ pub async fn add_note(
     Path(id): Path<i64>,
     Json(f): Json<TextForm>,
 ) -> ApiResult<Json<Vec<CustomerNote>>> {
-    me.require(Role::Agent)?;
+    state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
     let text = words(&f.text, "note")?;
     state.store.add_note(CustomerId(id), me.agent.id, &text, state.clock.now()).await?;
     Ok(Json(state.store.notes(CustomerId(id)).await?))
@@ -192,9 +195,6 @@ pub async fn ask_phone(
     me: CurrentAgent,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Message>> {
-    let conv = state.store.conversation(ConversationId(id)).await?;
-    if !can_view(&me.agent, &conv) {
-        return Err(ApiError::NotFound);
-    }
+    let conv = state.engine.visible_conversation(&me.agent, ConversationId(id)).await?;
     Ok(Json(state.engine.ask_phone(conv.id).await?))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use kefu_domain::*;
 use kefu_engine::dashboard::{Dimension, Figures, breakdown};
 use serde::{Deserialize, Serialize};
@@ -99,8 +99,33 @@ pub async fn set_conversation_tags(
     Ok(Json(state.store.conversation_tags(conv.id).await?))
 }
 
+/// The last metrics text and when it was made: a scrape costs full-table counts, so every
+/// scrape within 15 s of the last one gets the same figures.
+#[derive(Default)]
+pub struct MetricsCache {
+    text: tokio::sync::Mutex<Option<(Timestamp, String)>>,
+}
+
+const METRICS_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl MetricsCache {
+    pub async fn get(&self, state: &AppState) -> ApiResult<String> {
+        let now = state.clock.now();
+        // Held across the refresh: concurrent scrapes wait for one computation, not run many.
+        let mut cached = self.text.lock().await;
+        if let Some((at, text)) = cached.as_ref()
+            && now.since(*at) < METRICS_TTL
+        {
+            return Ok(text.clone());
+        }
+        let text = render_metrics(state).await?;
+        *cached = Some((now, text.clone()));
+        Ok(text)
+    }
+}
+
 /// Prometheus text format. Aggregate counts only, no personal data.
-pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+async fn render_metrics(state: &AppState) -> ApiResult<String> {
     let mut out = String::new();
     let mut last = "";
     for (metric, label, n) in state.store.gauges().await? {
@@ -109,7 +134,7 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoRespon
             last = metric;
         }
         let key = match metric {
-            "conversations" | "outbox" | "webhook_deliveries" => "state",
+            "conversations" | "outbox" | "webhook_deliveries" | "jobs" => "state",
             "messages" => "direction",
             _ => "status",
         };
@@ -120,5 +145,35 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoRespon
         "# TYPE kefu_changes_last_seq gauge\nkefu_changes_last_seq {}",
         state.store.last_change_seq().await?
     );
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))
+    Ok(out)
+}
+
+fn metrics_response(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// `/metrics` on the metrics listener (`metrics_bind`, loopback by default): no credentials,
+/// the address is the protection.
+pub async fn metrics_local(State(state): State<AppState>) -> Response {
+    match state.metrics.get(&state).await {
+        Ok(text) => metrics_response(text),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `/metrics` on the public listener: only with `metrics_token` set, and only to its bearer.
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let token = &state.config.metrics_token;
+    if token.is_empty() {
+        return ApiError::NotFound.into_response();
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::auth::same_secret(given, token) {
+        return ApiError::Unauthorized.into_response();
+    }
+    metrics_local(State(state)).await
 }

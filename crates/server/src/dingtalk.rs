@@ -14,6 +14,7 @@ use kefu_channels::dingtalk::sign;
 use kefu_domain::ChannelKind;
 use kefu_store::{Accepted, IngestOutcome};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::callbacks::{Reject, body_text, load_channel, misconfigured, unavailable};
 use crate::state::AppState;
@@ -38,7 +39,8 @@ async fn robot_inner(state: &AppState, key: &str, headers: &HeaderMap, body: &By
     let text = body_text(body)?;
     let channel = load_channel(state, key, &[ChannelKind::Dingtalk]).await?;
     let secret = channel.secret("app_secret").ok_or_else(|| misconfigured("app_secret is not set"))?;
-    sign::verify(header(headers, "timestamp"), header(headers, "sign"), secret, state.clock.now())
+    let now = state.clock.now();
+    let signed_at = sign::verify(header(headers, "timestamp"), header(headers, "sign"), secret, now)
         .map_err(|e| Reject(StatusCode::UNAUTHORIZED, e.to_string()))?;
     let message = match robot::parse(text).map_err(|e| Reject(StatusCode::BAD_REQUEST, e.to_string()))? {
         Robot::Message(m) => *m,
@@ -47,6 +49,16 @@ async fn robot_inner(state: &AppState, key: &str, headers: &HeaderMap, body: &By
             return Ok(());
         }
     };
+    // A (timestamp, sign) pair seen in any log would otherwise sign any body for an hour.
+    let body_hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let sign = header(headers, "sign").unwrap_or_default();
+    let until = signed_at.plus(std::time::Duration::from_millis(sign::WINDOW_MS as u64));
+    if !state.store.remember_signature(channel.id, sign, &body_hash, until, now).await.map_err(unavailable)? {
+        return Err(Reject(
+            StatusCode::UNAUTHORIZED,
+            "this signature was already used for another message".into(),
+        ));
+    }
     let outcome =
         kefu_engine::dingtalk::receive(&state.engine, &channel, message).await.map_err(unavailable)?;
     if let IngestOutcome::Accepted(a) = outcome {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kefu_engine::EngineError;
-use kefu_store::StoreError;
+use kefu_store::{StoreError, Violation};
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,9 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but refers to something that does not exist or is not allowed.
+    #[error("{0}")]
+    Unprocessable(String),
     /// A platform rule forbids the action now; the message says which and what to do.
     #[error("{0}")]
     Refused(String),
@@ -36,6 +39,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Refused(_) => (StatusCode::CONFLICT, "refused"),
             ApiError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -60,7 +64,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(what) => ApiError::Conflict(format!("already exists: {what}")),
             StoreError::Illegal(i) => ApiError::Conflict(i.to_string()),
-            other => ApiError::Internal(other.into()),
+            other => match other.violation() {
+                Some(Violation::Unique) => ApiError::Conflict("that name or key is already taken".into()),
+                Some(Violation::ForeignKey) => {
+                    ApiError::Unprocessable("the request refers to something that does not exist".into())
+                }
+                None => ApiError::Internal(other.into()),
+            },
         }
     }
 }
@@ -73,6 +83,7 @@ impl From<EngineError> for ApiError {
             EngineError::Illegal(i) => ApiError::Conflict(i.to_string()),
             EngineError::Invalid(why) => ApiError::Conflict(why),
             EngineError::Refused(why) => ApiError::Refused(why),
+            EngineError::Unknown(what) => ApiError::Unprocessable(format!("no such {what}")),
             EngineError::Store(s) => s.into(),
             EngineError::Bus(b) => ApiError::Internal(b.into()),
         }

@@ -14,16 +14,7 @@ use crate::state::AppState;
 /// Largest image an agent may upload; WeChat accepts up to 10 MB, most chat images are far smaller.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
-/// The image type from the file's own bytes; the declared Content-Type is not trusted.
-pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
-    match data {
-        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
-        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
-        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
-        _ => None,
-    }
-}
+pub use kefu_engine::media::sniff_image;
 
 #[derive(serde::Serialize)]
 pub struct Uploaded {
@@ -51,6 +42,24 @@ pub async fn upload(
     let new = NewMedia { mime: mime.into(), filename, data: body.to_vec() };
     let info = state.store.put_media(new, state.clock.now()).await?;
     Ok(Json(Uploaded { url: info.url(), info }))
+}
+
+/// A platform image of a message, from kefu's own copy (fetched on first view): agents'
+/// browsers never load a URL a customer's platform message named.
+pub async fn message_media(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let message = state.store.message(kefu_domain::MessageId(id)).await?;
+    state.engine.visible_conversation(&me.agent, message.conversation_id).await?;
+    let message = state.engine.localize_media(message.id).await?;
+    match &message.content {
+        kefu_domain::Content::Image { url: Some(url), .. } if url.starts_with("/media/") => {
+            Ok(serve(State(state), Path(url.trim_start_matches("/media/").to_owned())).await)
+        }
+        _ => Err(ApiError::NotFound),
+    }
 }
 
 pub async fn serve(State(state): State<AppState>, Path(id): Path<String>) -> Response {

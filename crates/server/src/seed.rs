@@ -216,5 +216,27 @@ pub async fn sandbox(
         sim.set_callback_url(CallbackTarget::DingtalkEvents(dt.app_key.clone()), &format!("{url}/events"))?;
         sim.set_callback_url(CallbackTarget::DingtalkRobot(dt.app_key.clone()), &url)?;
     }
+    sandbox_sms(store, clock, &cfg, &api).await
+}
+
+/// Verification codes go to the sandbox's Aliyun SMS service; its page shows them (短信收件箱).
+async fn sandbox_sms(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    cfg: &kefu_sim::SimConfig,
+    api: &str,
+) -> anyhow::Result<()> {
+    let Some(acct) = cfg.sms.iter().find(|a| a.provider == "aliyun") else { return Ok(()) };
+    let settings = kefu_channels::sms::SmsSettings {
+        provider: "aliyun".into(),
+        endpoint: format!("{api}/sms/aliyun/"),
+        access_key_id: acct.access_key_id.clone(),
+        sign_name: acct.sign_name.clone(),
+        template: acct.template.clone(),
+        ..Default::default()
+    };
+    let setting = kefu_engine::verify::SMS_SETTING;
+    store.put_setting(setting, &serde_json::to_value(settings)?, clock.now()).await?;
+    store.put_setting_secrets(setting, &json!({ "access_key_secret": acct.access_key_secret })).await?;
     Ok(())
 }

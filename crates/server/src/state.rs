@@ -7,9 +7,10 @@ use kefu_engine::platforms::Platforms;
 use kefu_engine::webhooks::WebhookWorker;
 use kefu_engine::{Engine, Senders};
 use kefu_store::Store;
+use tokio::sync::{OnceCell, watch};
 
-use crate::auth::LoginThrottle;
 use crate::config::Config;
+use crate::guard::{Buckets, Hasher};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,7 +22,14 @@ pub struct AppState {
     pub senders: Senders,
     pub clock: Arc<dyn Clock>,
     pub webhooks: Arc<WebhookWorker>,
-    pub login_throttle: Arc<LoginThrottle>,
-    /// A real argon2 hash of a random password, checked for unknown usernames.
-    pub dummy_hash: Arc<str>,
+    /// argon2 on a bounded blocking pool.
+    pub hasher: Arc<Hasher>,
+    /// A real argon2 hash of a random password, checked for unknown usernames (made on first use).
+    pub dummy_hash: Arc<OnceCell<String>>,
+    /// Messages per web visitor, and new visitors per client address.
+    pub visitor_messages: Arc<Buckets>,
+    pub new_visitors: Arc<Buckets>,
+    pub metrics: Arc<crate::dashboard::MetricsCache>,
+    /// Turns true when the node shuts down: live sockets close so clients reconnect elsewhere.
+    pub stopping: watch::Receiver<bool>,
 }

@@ -11,11 +11,13 @@ struct Assets;
 
 /// The strict policy every page gets: only our own scripts, never inline ones, so customer
 /// text that slips into markup still cannot run.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
+/// Images are same-origin only: a customer's image URL would reveal every agent's address to
+/// the customer's server, so platform images are served from kefu's own copy.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// The chat frame is made to be embedded in customers' own sites.
 pub const CSP_EMBEDDABLE: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data: blob: http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors *";
 
 pub fn asset(path: &str, headers: &HeaderMap) -> Response {

@@ -1,6 +1,6 @@
 //! The web chat channel's server side: the visitor's WebSocket, from handshake to delivery receipts.
 
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
@@ -11,6 +11,7 @@ use kefu_store::{Inbound, IngestOutcome, Profile};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
+use crate::guard::ClientAddr;
 use crate::state::AppState;
 
 /// How much history a returning visitor sees.
@@ -26,6 +27,7 @@ pub struct VisitorQuery {
 
 pub async fn visitor_ws(
     State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
     Query(q): Query<VisitorQuery>,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
@@ -35,6 +37,12 @@ pub async fn visitor_ws(
     let channel = state.store.channel_by_key(&q.c).await?;
     if channel.kind != ChannelKind::Webchat || !channel.enabled {
         return Err(ApiError::NotFound);
+    }
+    // Each new visitor becomes a customer once they write: new ones are limited per address.
+    if state.store.find_identity(channel.id, &q.v).await?.is_none()
+        && state.new_visitors.take(&ip.to_string(), state.clock.now()).is_err()
+    {
+        return Err(ApiError::TooMany);
     }
     Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| visitor_session(state, channel, q.v, socket)))
 }
@@ -60,6 +68,7 @@ fn frame_text(f: &ServerFrame) -> WsMessage {
 
 async fn visitor_session(state: AppState, channel: Channel, visitor: String, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
+    let mut stopping = state.stopping.clone();
     // Subscribe before reading history, so a reply sent in between is not missed.
     let Ok(mut sub) = state.engine.bus().subscribe(&Subject::visitor(channel.id, &visitor).0).await else {
         return;
@@ -69,6 +78,11 @@ async fn visitor_session(state: AppState, channel: Channel, visitor: String, soc
     }
     loop {
         let out = tokio::select! {
+            _ = stopping.changed() => {
+                // The node is going away: the widget reconnects (to another node) at once.
+                let _ = tx.send(WsMessage::Close(Some(CloseFrame { code: 1012, reason: "restarting".into() }))).await;
+                break;
+            }
             incoming = rx.next() => match incoming {
                 Some(Ok(WsMessage::Text(t))) => handle_frame(&state, &channel, &visitor, t.as_str()).await,
                 Some(Ok(WsMessage::Binary(_))) => Some(error_frame("bad_frame", "binary frames are not accepted", None)),
@@ -128,6 +142,12 @@ async fn accept_text(
     if let Err(e) = webchat::validate_send(&client_id, &text) {
         return error_frame("invalid", e.to_string(), Some(client_id));
     }
+    // Nothing is stored (or acknowledged) beyond the visitor's rate; the widget resends later.
+    if let Err(wait) = state.visitor_messages.take(&format!("{}:{visitor}", channel.id), state.clock.now()) {
+        let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(200);
+        let message = "您发送得太快了，请稍候，消息会自动发出。".into();
+        return ServerFrame::SlowDown { client_id, retry_after_ms, message };
+    }
     let inbound = Inbound {
         channel_id: channel.id,
         external_id: visitor.to_owned(),
@@ -138,7 +158,7 @@ async fn accept_text(
         initial_state: ConversationState::Queued,
         initial_group: None,
     };
-    match state.engine.receive(inbound).await {
+    match state.engine.receive_retrying(inbound).await {
         Ok(IngestOutcome::Accepted(a)) => {
             let message = VisitorMessage::from(&a.message);
             let s = state.clone();

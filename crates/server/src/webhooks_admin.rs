@@ -25,11 +25,16 @@ fn yes() -> bool {
 }
 
 impl HookForm {
-    fn check(&self) -> ApiResult<()> {
+    /// The URL must reach the public internet or the outbound allow-list (checked again at
+    /// every delivery, after DNS, against rebinding).
+    async fn check(&self, state: &AppState) -> ApiResult<()> {
         let url = self.url.trim();
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
             return Err(ApiError::BadRequest("the URL must be http(s):// and at most 500 characters".into()));
         }
+        let allow = kefu_channels::netguard::AllowList::default();
+        allow.set(kefu_engine::webhooks::load_allow(state.store.as_ref()).await?);
+        allow.check_url(url).map_err(ApiError::Unprocessable)?;
         if self.events.is_empty() || self.events.iter().any(|e| !EVENT_KINDS.contains(&e.as_str())) {
             return Err(ApiError::BadRequest(format!("events must be some of {}", EVENT_KINDS.join(", "))));
         }
@@ -50,7 +55,7 @@ pub async fn create(
     Json(f): Json<HookForm>,
 ) -> ApiResult<Json<CreatedHook>> {
     me.require(Role::Admin)?;
-    f.check()?;
+    f.check(&state).await?;
     let secret = kefu_channels::webhook::new_secret();
     let webhook = state.store.create_webhook(f.url.trim(), &secret, &f.events, state.clock.now()).await?;
     Ok(Json(CreatedHook { webhook, secret }))
@@ -63,7 +68,7 @@ pub async fn update(
     Json(f): Json<HookForm>,
 ) -> ApiResult<Json<Webhook>> {
     me.require(Role::Admin)?;
-    f.check()?;
+    f.check(&state).await?;
     Ok(Json(state.store.update_webhook(id, f.url.trim(), &f.events, f.enabled).await?))
 }
 
@@ -96,4 +101,39 @@ pub async fn redeliver(
     me.require(Role::Admin)?;
     state.store.redeliver(id, state.clock.now()).await?;
     Ok(Json(()))
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct OutboundForm {
+    /// Host names, addresses or CIDR blocks (`crm.internal`, `10.0.0.0/8`) that admin-typed
+    /// URLs may reach although they are not public.
+    allow: Vec<String>,
+}
+
+/// The outbound allow-list for webhooks (private, loopback and metadata addresses are refused
+/// unless listed here).
+pub async fn outbound(State(state): State<AppState>, me: CurrentAgent) -> ApiResult<Json<OutboundForm>> {
+    me.require(Role::Admin)?;
+    let v = state.store.setting(kefu_engine::webhooks::OUTBOUND_SETTING).await?.unwrap_or_default();
+    let allow =
+        v["allow"].as_array().map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect());
+    Ok(Json(OutboundForm { allow: allow.unwrap_or_default() }))
+}
+
+pub async fn set_outbound(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Json(f): Json<OutboundForm>,
+) -> ApiResult<Json<OutboundForm>> {
+    me.require(Role::Admin)?;
+    if f.allow.len() > 100 {
+        return Err(ApiError::BadRequest("at most 100 entries".into()));
+    }
+    for entry in &f.allow {
+        kefu_channels::netguard::Allow::parse(entry).map_err(ApiError::Unprocessable)?;
+    }
+    let allow: Vec<String> = f.allow.iter().map(|e| e.trim().to_owned()).collect();
+    let value = serde_json::json!({ "allow": allow });
+    state.store.put_setting(kefu_engine::webhooks::OUTBOUND_SETTING, &value, state.clock.now()).await?;
+    Ok(Json(OutboundForm { allow }))
 }

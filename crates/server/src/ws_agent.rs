@@ -3,15 +3,14 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
-use kefu_domain::{Agent, ConversationId};
-use kefu_engine::{BusItem, Event};
+use kefu_domain::{Agent, Conversation, ConversationId, CustomerId};
+use kefu_engine::{BusItem, Event, policy};
 use serde_json::json;
 
-use crate::api::can_view;
 use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -41,36 +40,62 @@ pub async fn agent_ws(
     Ok(ws.max_message_size(16 * 1024).on_upgrade(move |socket| feed(state, me.agent, socket)))
 }
 
-/// Remembers which conversations this agent may see, so a status update (which carries no
-/// conversation) does not cost a database read each time.
+/// Applies the visibility policy to the feed, remembering answers so that a status update
+/// (which carries no conversation) does not cost a database read each time.
 struct Visibility {
     agent: Agent,
     known: HashMap<ConversationId, bool>,
+    served: HashMap<CustomerId, bool>,
+}
+
+/// What the feed does with one event for this agent.
+enum Verdict {
+    Send,
+    Skip,
+    /// The agent saw this conversation until now (it moved to another group): drop it.
+    Hide(ConversationId),
 }
 
 impl Visibility {
-    async fn check(&mut self, state: &AppState, event: &Event) -> bool {
+    async fn served(&mut self, state: &AppState, customer: CustomerId) -> bool {
+        if let Some(v) = self.served.get(&customer) {
+            return *v;
+        }
+        let v = state.store.has_served(self.agent.id, customer).await.unwrap_or(false);
+        self.served.insert(customer, v);
+        v
+    }
+
+    async fn conversation(&mut self, state: &AppState, conv: &Conversation) -> Verdict {
+        let v = policy::sees_without_history(&self.agent, conv) || self.served(state, conv.customer_id).await;
+        let before = self.known.insert(conv.id, v);
+        match (v, before) {
+            (true, _) => Verdict::Send,
+            (false, Some(true)) => Verdict::Hide(conv.id),
+            (false, _) => Verdict::Skip,
+        }
+    }
+
+    async fn check(&mut self, state: &AppState, event: &Event) -> Verdict {
         match event {
             Event::MessageCreated { conversation, .. } | Event::ConversationUpdated { conversation } => {
-                let v = can_view(&self.agent, conversation);
-                self.known.insert(conversation.id, v);
-                v
+                self.conversation(state, conversation).await
             }
             Event::MessageUpdated { message } => {
                 if let Some(v) = self.known.get(&message.conversation_id) {
-                    return *v;
+                    return if *v { Verdict::Send } else { Verdict::Skip };
                 }
-                let v = state
-                    .store
-                    .conversation(message.conversation_id)
-                    .await
-                    .is_ok_and(|c| can_view(&self.agent, &c));
-                self.known.insert(message.conversation_id, v);
-                v
+                match state.store.conversation(message.conversation_id).await {
+                    Ok(c) => self.conversation(state, &c).await,
+                    Err(_) => Verdict::Skip,
+                }
             }
-            // Who is who matters to every agent showing that customer.
-            Event::CustomerMerged { .. } => true,
-            Event::VisitorMessage { .. } => false,
+            Event::CustomerMerged { merge } => {
+                let v = policy::is_staff(&self.agent)
+                    || state.engine.may_view_customer(&self.agent, merge.survivor).await.unwrap_or(false);
+                if v { Verdict::Send } else { Verdict::Skip }
+            }
+            Event::VisitorMessage { .. } => Verdict::Skip,
         }
     }
 }
@@ -85,11 +110,18 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
         }
     };
     let id = agent.id;
-    let mut vis = Visibility { agent, known: HashMap::new() };
+    let mut vis = Visibility { agent, known: HashMap::new(), served: HashMap::new() };
     // An open feed is how kefu knows the agent is really there (see `presence_timeout_secs`).
     let _ = state.engine.seen(id).await;
+    let mut stopping = state.stopping.clone();
     loop {
         tokio::select! {
+            _ = stopping.changed() => {
+                // The node is going away: the workbench reconnects (to another node) at once.
+                let close = CloseFrame { code: 1012, reason: "restarting".into() };
+                let _ = tx.send(WsMessage::Close(Some(close))).await;
+                break;
+            }
             incoming = rx.next() => match incoming {
                 Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => break,
                 // The workbench pings every 25 s; any frame is a sign of life. A JSON ping is
@@ -104,12 +136,11 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
             },
             item = sub.next() => {
                 let text = match item {
-                    Some(BusItem::Event(_, event)) => {
-                        if !vis.check(&state, &event).await {
-                            continue;
-                        }
-                        serde_json::to_string(&*event).unwrap_or_default()
-                    }
+                    Some(BusItem::Event(_, event)) => match vis.check(&state, &event).await {
+                        Verdict::Send => serde_json::to_string(&*event).unwrap_or_default(),
+                        Verdict::Skip => continue,
+                        Verdict::Hide(id) => json!({"type": "conversation_hidden", "id": id}).to_string(),
+                    },
                     Some(BusItem::Lagged) => json!({"type": "resync"}).to_string(),
                     None => break,
                 };

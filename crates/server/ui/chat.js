@@ -1,6 +1,9 @@
 // The visitor's side of web chat. Messages are kept in localStorage until the server
 // acknowledges them and are resent with the same client_id after a reconnect or reload,
-// so nothing typed is lost and nothing is stored twice.
+// so nothing typed is lost and nothing is stored twice. They go one at a time, in order:
+// when the server cannot store one now ("unavailable", or "slow_down" when the visitor writes
+// too fast) it is retried after a pause, without waiting for a reconnect, and nothing
+// typed later overtakes it.
 import { applyI18n, t, toggleLang } from "./i18n.js";
 import { renderContent } from "./content.js";
 
@@ -21,6 +24,9 @@ const visitor = visitorId();
 const unacked = new Map(JSON.parse(localStorage.getItem(keyOf("unacked")) || "[]"));
 let ws = null;
 let delay = 500;
+let inFlight = null;
+let retryTimer = null;
+let retryDelay = 500;
 
 function saveUnacked() {
   localStorage.setItem(keyOf("unacked"), JSON.stringify([...unacked]));
@@ -75,6 +81,25 @@ function send(frame) {
   if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
 }
 
+/** Sends the oldest unacknowledged message, unless one is on its way or a retry is pending. */
+function pump() {
+  if (inFlight || retryTimer || ws?.readyState !== WebSocket.OPEN) return;
+  const next = unacked.entries().next();
+  if (next.done) return;
+  const [cid, text] = next.value;
+  inFlight = cid;
+  send({ type: "send", client_id: cid, text });
+}
+
+function retryLater(ms) {
+  inFlight = null;
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    pump();
+  }, ms);
+}
+
 function onFrame(f) {
   switch (f.type) {
     case "hello":
@@ -83,14 +108,24 @@ function onFrame(f) {
       for (const m of f.history) showServerMessage(m);
       for (const [cid, text] of unacked) {
         bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
-        send({ type: "send", client_id: cid, text });
       }
+      inFlight = null;
+      pump();
       break;
     case "ack": {
       unacked.delete(f.client_id);
       saveUnacked();
       $(`[data-key="c${f.client_id}"]`)?.remove();
       showServerMessage(f.message);
+      if (inFlight === f.client_id) inFlight = null;
+      retryDelay = 500;
+      pump();
+      break;
+    }
+    case "slow_down": {
+      const text = unacked.get(f.client_id);
+      if (text !== undefined) bubble(`c${f.client_id}`, "customer", { type: "text", text }, t("chat.slow"));
+      retryLater(f.retry_after_ms);
       break;
     }
     case "message":
@@ -102,6 +137,11 @@ function onFrame(f) {
         unacked.delete(f.client_id);
         saveUnacked();
         bubble(`c${f.client_id}`, "customer", { type: "text", text: text ?? "" }, `${t("chat.failed")}: ${f.message}`, true);
+        if (inFlight === f.client_id) inFlight = null;
+        pump();
+      } else if (f.client_id && f.code === "unavailable") {
+        retryLater(retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 5000);
       }
       break;
   }
@@ -117,6 +157,7 @@ function connect() {
   };
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
   ws.onclose = () => {
+    inFlight = null;
     $("#chat-status").hidden = false;
     $("#chat-status").textContent = t("chat.offline");
     setTimeout(connect, delay);
@@ -138,7 +179,7 @@ function sendText(text) {
   unacked.set(cid, text);
   saveUnacked();
   bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
-  send({ type: "send", client_id: cid, text });
+  pump();
 }
 
 applyI18n();

@@ -1,5 +1,7 @@
 // Renders message content as DOM nodes. Customer text is only ever set through textContent,
-// and links only get http(s) URLs, so nothing a customer sends can run as code.
+// and links only get http(s) URLs, so nothing a customer sends can run as code. Images are
+// only loaded from kefu itself: a platform image is fetched through kefu's media store
+// (`/api/messages/{id}/media`), never from the URL in the message.
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
 
@@ -28,12 +30,19 @@ function media(label, url, extra) {
   return box;
 }
 
-export function renderContent(c) {
+/** Where an image may be loaded from: kefu's own media, or its copy of a platform image. */
+function imageSrc(c, messageId) {
+  if (c.url && c.url.startsWith("/media/")) return c.url;
+  if (c.url && messageId) return `/api/messages/${encodeURIComponent(messageId)}/media`;
+  return null;
+}
+
+export function renderContent(c, messageId) {
   switch (c.type) {
     case "text":
       return el("span", "msg-text", c.text);
     case "image": {
-      const src = c.url && safeUrl(c.url);
+      const src = imageSrc(c, messageId);
       if (!src) return media(t("content.image"));
       const img = el("img", "msg-image");
       img.src = src;

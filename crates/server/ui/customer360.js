@@ -20,8 +20,18 @@ function renderIdentities(v) {
   $("#c360-identities").replaceChildren(...v.identities.map((i) => {
     const li = el("li", "c360-identity");
     li.append(el("strong", null, i.channel_name), el("span", "muted", ` ${i.external_id}`));
-    if (i.phone) li.append(el("span", "chip", `${t("c360.phone")} ${i.phone}`));
+    if (i.phone) {
+      const unverified = i.phone_verified ? "" : `（${t("c360.unverified")}）`;
+      li.append(el("span", i.phone_verified ? "chip" : "chip warn", `${t("c360.phone")} ${i.phone}${unverified}`));
+    }
     if (i.union_id) li.append(el("span", "chip", `UnionID ${i.union_id}`));
+    return li;
+  }));
+  const maybe = v.possible_matches ?? [];
+  $("#c360-maybe").hidden = !maybe.length;
+  $("#c360-maybe-list").replaceChildren(...maybe.map((m) => {
+    const li = el("li", null, `#${m.customer} ${m.display_name} · ${t("c360.maybe_phone")} ${m.phone} `);
+    if (ctx.supervisor) li.append(button(t("c360.merge"), "secondary", () => merge(m.customer)));
     return li;
   }));
   const conflict = $("#c360-conflicts");

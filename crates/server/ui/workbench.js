@@ -257,7 +257,7 @@ function upsertMessage(m) {
   li.dataset.id = m.id;
   const meta = el("span", "meta", `${senderLabel(m)} · ${fmtTime(m.created_at)}`);
   const bubble = el("div", "bubble");
-  bubble.append(renderContent(m.content));
+  bubble.append(renderContent(m.content, m.id));
   li.replaceChildren(meta, bubble);
   if (m.direction === "outbound") li.append(el("span", `meta delivery ${m.status}`, deliveryText(m)));
   if (m.direction === "internal") meta.textContent = `${t("note.internal")} · ${fmtTime(m.created_at)}`;

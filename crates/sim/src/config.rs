@@ -26,6 +26,23 @@ pub struct SimConfig {
     /// The members of the DingTalk organisation(s).
     #[serde(default)]
     pub dingtalk_users: Vec<DtUser>,
+    /// Cloud SMS accounts (Aliyun, Tencent Cloud) that send kefu's verification codes.
+    #[serde(default)]
+    pub sms: Vec<SmsAccount>,
+}
+
+/// A cloud SMS account with one approved signature and verification-code template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsAccount {
+    /// `aliyun` or `tencent`.
+    pub provider: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub sign_name: String,
+    pub template: String,
+    /// Tencent's SmsSdkAppId.
+    #[serde(default)]
+    pub sdk_app_id: String,
 }
 
 impl Default for SimConfig {
@@ -39,6 +56,7 @@ impl Default for SimConfig {
             users: Vec::new(),
             dingtalk: Vec::new(),
             dingtalk_users: Vec::new(),
+            sms: Vec::new(),
         }
     }
 }
@@ -233,9 +251,32 @@ impl SimConfig {
             ],
             dingtalk: vec![demo_dingtalk()],
             dingtalk_users: demo_dingtalk_users(),
+            sms: demo_sms(),
             ..SimConfig::default()
         }
     }
+}
+
+/// One Aliyun and one Tencent Cloud SMS account, with the demo's signature and template.
+fn demo_sms() -> Vec<SmsAccount> {
+    vec![
+        SmsAccount {
+            provider: "aliyun".into(),
+            access_key_id: "LTAIdemo0000000001".into(),
+            access_key_secret: "demo-aliyun-sms-secret-00000000".into(),
+            sign_name: "kefu客服".into(),
+            template: "SMS_000000001".into(),
+            sdk_app_id: String::new(),
+        },
+        SmsAccount {
+            provider: "tencent".into(),
+            access_key_id: "AKIDdemo00000000000000000000000001".into(),
+            access_key_secret: "demo-tencent-sms-secret-0000000".into(),
+            sign_name: "kefu客服".into(),
+            template: "1000001".into(),
+            sdk_app_id: "1400000001".into(),
+        },
+    ]
 }
 
 /// The demo's DingTalk app (its robot is called "kefu客服").

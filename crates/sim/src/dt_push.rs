@@ -114,9 +114,15 @@ fn prepare(
     Ok(Prepared { push, said_seq })
 }
 
-/// POSTs the body, signed for the current time, with the usual retries.
+/// POSTs the body, signed for the current time, with the usual retries. Each push gets a
+/// timestamp of its own, as wall-clock pushes do, even when a test's clock stands still.
 async fn push(sim: &Sim, app: &DingtalkApp, url: &reqwest::Url, body: &str) -> Outcome {
-    let ts = sim.now().millis().to_string();
+    let ts = {
+        let mut inner = sim.lock();
+        let ms = sim.now().millis().max(inner.dt_last_sign_ms + 1);
+        inner.dt_last_sign_ms = ms;
+        ms.to_string()
+    };
     let sign = robot_sign(&app.app_secret, &ts);
     let headers = [("timestamp", ts), ("sign", sign)];
     let account = format!("{}/robot", app.app_key);

@@ -160,6 +160,11 @@ impl SimHandle {
     }
 
     /// Everything kefu delivered to this user, in order.
+    /// The texts the simulated SMS services delivered to `phone`, oldest first.
+    pub fn sms_to(&self, phone: &str) -> Vec<crate::Sms> {
+        self.state.lock().sms.iter().filter(|s| s.phone == phone).cloned().collect()
+    }
+
     pub fn inbox(&self, user: &str) -> Vec<Received> {
         self.state.lock().timelines.get(user).map(|t| t.received.clone()).unwrap_or_default()
     }

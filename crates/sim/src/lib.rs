@@ -58,6 +58,7 @@ mod push_oa;
 mod push_wecom;
 mod reply;
 mod routes;
+mod sms;
 mod state;
 mod tokens;
 mod ui;
@@ -65,7 +66,9 @@ mod wecom;
 mod window;
 mod xml;
 
-pub use config::{DingtalkApp, DtUser, KfConfig, OaAccount, OaMode, SimConfig, SimUser, WecomApp, WecomCorp};
+pub use config::{
+    DingtalkApp, DtUser, KfConfig, OaAccount, OaMode, SimConfig, SimUser, SmsAccount, WecomApp, WecomCorp,
+};
 pub use error::SimError;
 pub use faults::{Faults, Stats};
 pub use handle::{SimHandle, start};
@@ -75,3 +78,4 @@ pub use model::{
     Timeline, Verification, Via, WecomTarget,
 };
 pub use reply::OA_UNAVAILABLE;
+pub use sms::Sms;

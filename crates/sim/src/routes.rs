@@ -2,7 +2,7 @@
 //! (with faults applied), the control API under /sim/api and the demo page under /sim/.
 
 use crate::state::Sim;
-use crate::{control, dt_api, dt_control, dt_send, faults, kf, media, oa, ui, wecom};
+use crate::{control, dt_api, dt_control, dt_send, faults, kf, media, oa, sms, ui, wecom};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
@@ -34,6 +34,9 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .merge(control::routes())
         .merge(dt_control::routes())
         .route("/dt/files/{code}", get(dt_api::file_bytes))
+        .route("/sms/aliyun/", get(sms::aliyun).post(sms::aliyun))
+        .route("/sms/tencent/", post(sms::tencent))
+        .route("/sim/api/sms", get(sms::inbox))
         .merge(ui::routes())
         .route("/sim/media/{id}", get(media::public))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

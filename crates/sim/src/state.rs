@@ -42,6 +42,10 @@ pub struct Inner {
     pub timelines: HashMap<String, Timeline>,
     pub faults: FaultState,
     pub stats: Stats,
+    pub sms: Vec<crate::sms::Sms>,
+    /// The last robot-callback timestamp signed, so no two pushes share one.
+    pub dt_last_sign_ms: i64,
+    pub sms_nonces: std::collections::HashSet<String>,
     seq: u64,
     msg_id: u64,
 }

@@ -276,6 +276,25 @@
     }
   }
 
+  let lastSms = "";
+  async function pollSms() {
+    try {
+      const texts = await api("GET", "/sim/api/sms");
+      const key = JSON.stringify(texts);
+      if (key === lastSms) return;
+      lastSms = key;
+      const items = texts.slice(-10).reverse().map(function (s) {
+        const li = el("li", "sms-item");
+        li.appendChild(el("strong", null, s.phone));
+        li.appendChild(el("span", null, " " + s.text));
+        return li;
+      });
+      $("sms").replaceChildren.apply($("sms"), items);
+    } catch (e) {
+      // The chat poll reports an unreachable simulator already.
+    }
+  }
+
   function readFileAsBase64(file) {
     return new Promise((resolve, reject) => {
       const r = new FileReader();
@@ -342,6 +361,8 @@
     }
     refreshPickers();
     setInterval(poll, 1000);
+    setInterval(pollSms, 2000);
+    pollSms();
   }
 
   document.addEventListener("DOMContentLoaded", init);

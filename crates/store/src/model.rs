@@ -84,7 +84,9 @@ pub struct NewOutbound {
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
     pub states: Vec<ConversationState>,
-    /// Only conversations assigned to this agent; combined with `include_unassigned` as OR.
+    /// What this agent may list (the visibility policy): conversations they hold, closed ones
+    /// they ever held, and with `include_unassigned` also the open, unassigned ones waiting in
+    /// their skill groups or in no group. `None`: everything (supervisors, data exports).
     pub agent: Option<AgentId>,
     pub include_unassigned: bool,
     pub customer: Option<kefu_domain::CustomerId>,
@@ -178,4 +180,46 @@ pub struct AgentLoad {
     pub active: u32,
     pub capacity: u32,
     pub last_assigned_at: Timestamp,
+}
+
+/// An SMS verification code about to be sent; only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct NewSmsCode {
+    pub phone: String,
+    pub conversation_id: ConversationId,
+    pub identity_id: kefu_domain::IdentityId,
+    pub code_hash: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsCode {
+    pub id: i64,
+    pub phone: String,
+    pub conversation_id: ConversationId,
+    pub identity_id: kefu_domain::IdentityId,
+    pub code_hash: String,
+    pub attempts: u32,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// How many codes went out, for the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsCounts {
+    /// To this number since the window's start.
+    pub to_phone: u32,
+    /// In this conversation, ever.
+    pub in_conversation: u32,
+    pub last_to_phone: Option<Timestamp>,
+}
+
+/// Another customer with the same phone where at least one side only typed it: perhaps the
+/// same person, never merged automatically ("可能是同一客户").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PossibleMatch {
+    pub customer: kefu_domain::CustomerId,
+    pub display_name: String,
+    pub phone: String,
 }

@@ -73,6 +73,8 @@ pub trait ConversationStore: Send + Sync {
     /// What kefu asked the customer and waits for (e.g. `phone`), if anything.
     async fn awaiting(&self, id: ConversationId) -> Result<Option<String>>;
     async fn set_awaiting(&self, id: ConversationId, what: Option<&str>) -> Result<()>;
+    /// The identity a channel knows by this external id, if any.
+    async fn find_identity(&self, channel: ChannelId, external_id: &str) -> Result<Option<Identity>>;
     /// The open conversation of a channel identity, if any.
     async fn open_conversation_of(
         &self,
@@ -112,6 +114,8 @@ pub trait MessageStore: Send + Sync {
         status: DeliveryStatus,
         error: Option<&str>,
     ) -> Result<Message>;
+    /// Replaces a message's content: a remote media link becomes kefu's own copy.
+    async fn set_message_content(&self, id: MessageId, content: &kefu_domain::Content) -> Result<Message>;
     /// An internal note on a conversation: shown to agents, never sent to the customer.
     async fn record_note(
         &self,
@@ -204,8 +208,14 @@ pub trait CustomerStore: Send + Sync {
     async fn customer_identities(&self, customer: CustomerId) -> Result<Vec<Identity>>;
     /// Every message of every conversation of the customer on any channel, newest first.
     async fn customer_messages(&self, customer: CustomerId, page: MessagePage) -> Result<Vec<Message>>;
-    /// Customers (not merged away) whose name, nickname, phone or platform id contains `text`.
-    async fn search_customers(&self, text: &str, limit: u32) -> Result<Vec<Customer>>;
+    /// Customers (not merged away) whose name, nickname, phone or platform id contains `text`;
+    /// with `viewer`, only those the agent may see (served, or waiting for their groups).
+    async fn search_customers(
+        &self,
+        text: &str,
+        viewer: Option<AgentId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>>;
     async fn tags(&self, customer: CustomerId) -> Result<Vec<String>>;
     async fn set_tags(&self, customer: CustomerId, tags: &[String], now: Timestamp) -> Result<Vec<String>>;
     async fn notes(&self, customer: CustomerId) -> Result<Vec<CustomerNote>>;
@@ -339,6 +349,67 @@ pub trait IntegrationStore: Send + Sync {
     async fn redeliver(&self, id: i64, now: Timestamp) -> Result<()>;
 }
 
+/// Typed and verified phones, SMS verification codes, possible matches (see `sql/phones.rs`).
+#[async_trait]
+pub trait PhoneStore: Send + Sync {
+    /// Keeps a number the customer typed, unverified; an identity with a verified phone keeps
+    /// it. Returns the identity as it is now.
+    async fn set_typed_phone(&self, identity: IdentityId, phone: &str) -> Result<Identity>;
+    async fn create_sms_code(&self, new: NewSmsCode, now: Timestamp) -> Result<SmsCode>;
+    /// Codes sent to `phone` since `since`, codes sent in the conversation, and the last one.
+    async fn sms_counts(
+        &self,
+        phone: &str,
+        conversation: ConversationId,
+        since: Timestamp,
+    ) -> Result<SmsCounts>;
+    async fn latest_sms_code(&self, conversation: ConversationId) -> Result<Option<SmsCode>>;
+    /// Counts a wrong guess.
+    async fn count_sms_attempt(&self, id: i64) -> Result<()>;
+    /// Uses the code (once: `None` if it was used or expired meanwhile) and marks its phone
+    /// verified on the identity, in one transaction.
+    async fn confirm_sms_code(&self, id: i64, now: Timestamp) -> Result<Option<Identity>>;
+    async fn possible_matches(&self, customer: CustomerId) -> Result<Vec<PossibleMatch>>;
+}
+
+/// Who may see what (the engine's visibility policy asks these; see `sql/access.rs`).
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Whether the agent ever held any conversation of the customer.
+    async fn has_served(&self, agent: AgentId, customer: CustomerId) -> Result<bool>;
+    /// Whether the customer has an open, unassigned conversation in one of the agent's skill
+    /// groups or in no group (the pool every agent serves).
+    async fn waits_for(&self, agent: AgentId, customer: CustomerId) -> Result<bool>;
+}
+
+/// Abuse guards every node shares: the login throttle, used signatures, run-time settings.
+#[async_trait]
+pub trait GuardStore: Send + Sync {
+    /// Failed logins for `key` in the window that started at or after `since`.
+    async fn login_failures(&self, key: &str, since: Timestamp) -> Result<u32>;
+    /// Counts a failed login; a window older than `since` starts over. Returns the count.
+    async fn login_failed(&self, key: &str, since: Timestamp, now: Timestamp) -> Result<u32>;
+    async fn login_succeeded(&self, key: &str) -> Result<()>;
+    /// Remembers a platform signature with the hash of the body it signed until `expires_at`.
+    /// False if the same signature was already used with a different body.
+    async fn remember_signature(
+        &self,
+        channel: ChannelId,
+        sign: &str,
+        body_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Drops expired signatures and login windows that started before `stale_before`.
+    async fn purge_guards(&self, now: Timestamp, stale_before: Timestamp) -> Result<u64>;
+    async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>>;
+    async fn put_setting(&self, key: &str, value: &serde_json::Value, now: Timestamp) -> Result<()>;
+    /// The setting's secrets (an access key), opened; empty when none are stored.
+    async fn setting_secrets(&self, key: &str) -> Result<serde_json::Value>;
+    /// Seals and stores the setting's secrets (the setting itself must exist).
+    async fn put_setting_secrets(&self, key: &str, secrets: &serde_json::Value) -> Result<()>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
     ChannelStore
@@ -353,6 +424,9 @@ pub trait Store:
     + CustomerStore
     + FeedStore
     + IntegrationStore
+    + PhoneStore
+    + AccessStore
+    + GuardStore
     + Send
     + Sync
 {
@@ -371,6 +445,9 @@ impl<T> Store for T where
         + CustomerStore
         + FeedStore
         + IntegrationStore
+        + PhoneStore
+        + AccessStore
+        + GuardStore
         + Send
         + Sync
 {

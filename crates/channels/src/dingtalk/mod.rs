@@ -50,3 +50,49 @@ impl DtConfig {
         format!("dingtalk:{}", self.app_key)
     }
 }
+
+/// DingTalk's own hosts, the only places a `sessionWebhook` may point to.
+pub const SESSION_HOSTS: [&str; 2] = ["oapi.dingtalk.com", "api.dingtalk.com"];
+
+/// Whether a `sessionWebhook` from a callback body may be called: an https URL on DingTalk's
+/// own hosts, or — only for a sandbox channel (`sandbox_url` set) — on the sandbox. Anything
+/// else (loopback, an intranet address, another site) would let whoever can reach the callback
+/// make kefu send requests for them.
+pub fn session_webhook_allowed(ch: &Channel, url: &str) -> bool {
+    if crate::sandbox::within(ch, url) {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("https://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    SESSION_HOSTS.contains(&authority)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kefu_domain::*;
+
+    fn channel(settings: serde_json::Value) -> Channel {
+        crate::sandbox::test_channel(ChannelKind::Dingtalk, settings)
+    }
+
+    #[test]
+    fn only_dingtalks_own_hosts_receive_session_replies() {
+        let real = channel(serde_json::json!({}));
+        assert!(session_webhook_allowed(&real, "https://oapi.dingtalk.com/robot/sendBySession?session=x"));
+        for bad in [
+            "http://oapi.dingtalk.com/robot/sendBySession",
+            "https://oapi.dingtalk.com.evil.example/robot",
+            "https://oapi.dingtalk.com@127.0.0.1/robot",
+            "https://127.0.0.1:8080/robot/sendBySession",
+            "http://169.254.169.254/latest/meta-data",
+            "https://evil.example/?https://oapi.dingtalk.com/",
+        ] {
+            assert!(!session_webhook_allowed(&real, bad), "{bad}");
+        }
+        let sandbox = channel(serde_json::json!({"sandbox_url": "http://127.0.0.1:41234"}));
+        assert!(session_webhook_allowed(&sandbox, "http://127.0.0.1:41234/robot/sendBySession?session=s"));
+        assert!(!session_webhook_allowed(&sandbox, "http://127.0.0.1:41234.evil/robot"));
+        assert!(!session_webhook_allowed(&real, "http://127.0.0.1:41234/robot/sendBySession?session=s"));
+    }
+}

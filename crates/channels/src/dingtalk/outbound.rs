@@ -25,15 +25,7 @@ pub struct DingtalkSender {
     sessions: Arc<dyn PlatformSessions>,
 }
 
-/// Percent-encodes for a URL query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::percent_encode as encode;
 
 /// A button that, when tapped in DingTalk, sends its text back as the user's message — how a
 /// "猜你想问" suggestion is picked.
@@ -201,8 +193,10 @@ impl Outbound for DingtalkSender {
     async fn send(&self, channel: &Channel, to: &Identity, message: &Message) -> Result<Sent, SendError> {
         let cfg = DtConfig::from_channel(channel).map_err(|e| SendError::permanent(e.to_string()))?;
         let session = self.session(channel, to).await;
-        let fresh =
-            session.as_ref().filter(|s| s.expires_at > self.client.clock().now().plus(SESSION_MARGIN));
+        let fresh = session.as_ref().filter(|s| {
+            s.expires_at > self.client.clock().now().plus(SESSION_MARGIN)
+                && super::session_webhook_allowed(channel, &s.webhook)
+        });
         if let (Some(s), Some(mut body)) = (fresh, webhook_body(&message.content)) {
             if s.group && !to.external_id.starts_with("$:") {
                 body["at"] = json!({ "atUserIds": [to.external_id], "isAtAll": false });

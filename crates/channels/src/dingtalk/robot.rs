@@ -59,10 +59,13 @@ fn code(content: &Value) -> Option<String> {
 /// rather than refused, so nothing a customer sent is lost.
 pub fn content_of(msgtype: &str, body: &Value) -> Result<Content, RobotError> {
     let c = &body["content"];
+    let group = body["conversationType"].as_str() == Some("2");
     Ok(match msgtype {
         "text" => {
             let t = body["text"]["content"].as_str().ok_or(RobotError::Missing("text.content"))?;
-            Content::text(t.trim())
+            // DingTalk cuts the robot's @-mention out of a group message and leaves the space
+            // that followed it; that one space goes, everything the person wrote stays.
+            Content::text(if group { t.strip_prefix(' ').unwrap_or(t) } else { t })
         }
         "picture" => Content::Image {
             url: None,
@@ -149,7 +152,7 @@ mod tests {
     #[test]
     fn a_direct_text_keeps_its_emoji_and_markup_as_text_and_its_session() {
         let Robot::Message(m) = parse(&body(json!({}))).unwrap() else { panic!() };
-        assert_eq!(m.content, Content::text("你好 😀 <b>x</b>"));
+        assert_eq!(m.content, Content::text(" 你好 😀 <b>x</b>"), "a direct message is kept as written");
         assert_eq!((m.msg_id.as_str(), m.sender.as_str(), m.is_staff), ("msgA1", "manager4220", true));
         let s = m.session.unwrap();
         assert_eq!(
@@ -167,6 +170,10 @@ mod tests {
             panic!()
         };
         assert!(m.session.unwrap().group);
+        assert_eq!(m.content, Content::text("你好 😀 <b>x</b>"), "only the mention's space goes");
+        let spaced = body(json!({"conversationType": "2", "text": {"content": "  两个空格 \n"}}));
+        let Robot::Message(m) = parse(&spaced).unwrap() else { panic!() };
+        assert_eq!(m.content, Content::text(" 两个空格 \n"), "the rest is never trimmed");
     }
 
     #[test]

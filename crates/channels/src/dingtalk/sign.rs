@@ -28,13 +28,14 @@ pub fn sign(timestamp: &str, app_secret: &str) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Checks the two headers of a robot callback against the app secret and our clock.
+/// Checks the two headers of a robot callback against the app secret and our clock; returns
+/// the signed timestamp (the pair stays valid, and must not be reused, until an hour after it).
 pub fn verify(
     timestamp: Option<&str>,
     given: Option<&str>,
     app_secret: &str,
     now: Timestamp,
-) -> Result<(), SignError> {
+) -> Result<Timestamp, SignError> {
     let ts = timestamp.ok_or(SignError::Missing("timestamp"))?;
     let given = given.ok_or(SignError::Missing("sign"))?;
     let ms: i64 = ts.trim().parse().map_err(|_| SignError::BadTimestamp)?;
@@ -45,7 +46,7 @@ pub fn verify(
     // Constant-time comparison: the sign is a MAC.
     let same =
         want.len() == given.len() && want.bytes().zip(given.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
-    if same { Ok(()) } else { Err(SignError::BadSign) }
+    if same { Ok(Timestamp(ms)) } else { Err(SignError::BadSign) }
 }
 
 #[cfg(test)]
@@ -64,7 +65,10 @@ mod tests {
     fn a_sign_is_refused_when_wrong_stale_or_missing() {
         let now = Timestamp(1_577_262_236_757);
         let good = "DJrE6qdyVGCQz9z5r2MDuNcNAhwYnuAkyj13cx169CA=";
-        assert_eq!(verify(Some("1577262236757"), Some(good), "this is a secret", now), Ok(()));
+        assert_eq!(
+            verify(Some("1577262236757"), Some(good), "this is a secret", now),
+            Ok(Timestamp(1577262236757))
+        );
         assert_eq!(verify(Some("1577262236757"), Some(good), "another secret", now), Err(SignError::BadSign));
         let later = Timestamp(now.0 + WINDOW_MS + 1);
         assert_eq!(

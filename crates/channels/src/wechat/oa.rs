@@ -12,7 +12,7 @@ use crate::wxcrypto::{self, MsgCrypt};
 pub enum Mode {
     /// 明文模式
     Plain,
-    /// 兼容模式: plaintext and ciphertext side by side; we use the ciphertext when present.
+    /// 兼容模式: plaintext and ciphertext side by side; only the (verified) ciphertext counts.
     Compatible,
     /// 安全模式: only ciphertext.
     Safe,
@@ -97,7 +97,10 @@ impl OaCallback {
             let inner = crypt.decrypt(enc)?;
             return Ok(Opened { doc: parse(&inner)?, encrypted: true });
         }
-        if self.mode == Mode::Safe {
+        // WeChat always sends the ciphertext in compatible mode too. Accepting plaintext there
+        // would let anyone who saw one signature/timestamp/nonce triple (they sit in every
+        // proxy's access log) inject messages for the rest of the replay window.
+        if self.mode != Mode::Plain {
             return Err(CallbackError::PlaintextRefused);
         }
         Ok(Opened { doc: parse(body)?, encrypted: false })

@@ -86,6 +86,17 @@ fn safe_mode_refuses_plaintext_that_would_bypass_encryption() {
 }
 
 #[test]
+fn compatible_mode_refuses_a_plaintext_only_post_replayed_with_a_seen_signature() {
+    // In compatible mode WeChat always sends the ciphertext; a POST with only the plaintext
+    // (and a signature/timestamp/nonce triple from any access log) is an injection attempt.
+    let (oa, _, _) = official_c();
+    let plain_sig = wxcrypto::signature(&["spamtest", "1409735669", "1320562132"]);
+    let query = q(&[("signature", &plain_sig), ("timestamp", "1409735669"), ("nonce", "1320562132")]);
+    let forged = "<xml><ToUserName>gh_10f6c3c3ac5a</ToUserName><FromUserName>oyORnuP8q7ou2gfYjqLzSIWZf0rs</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>转账给我</Content><MsgId>1</MsgId></xml>";
+    assert_eq!(oa.open(&query, forged, at(1409735669)).unwrap_err(), CallbackError::PlaintextRefused);
+}
+
+#[test]
 fn an_encrypted_passive_reply_decrypts_back_for_the_platform() {
     let oa = OaCallback::new("tok", Mode::Safe, Some(KEY), "wxapp").unwrap();
     let crypt = MsgCrypt::new(KEY, "wxapp").unwrap();

@@ -26,6 +26,9 @@ pub async fn start(args: &[&str], data_dir: &Path) -> Kefu {
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("KEFU_LOG", "warn")
+        // Tests type faster than people; the limits have tests of their own.
+        .env("KEFU_LIMITS__VISITOR_BURST", "1000")
+        .env("KEFU_METRICS_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

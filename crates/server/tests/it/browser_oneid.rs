@@ -14,7 +14,8 @@ fn sent(e: &Value, text: &str) -> bool {
         && e["message"]["content"]["text"] == text
 }
 
-/// The WeChat customer binds 13800000042; DingTalk's user API reports the same mobile for dt_wanglei.
+/// The WeChat customer binds 13800000042 and confirms it with the code the sandbox's SMS
+/// service delivered; DingTalk's user API reports the same mobile for dt_wanglei.
 async fn one_person_on_two_channels(app: &TestApp, sim: &kefu_sim::SimHandle) {
     let li = app.agent("agent1", "agent123").await;
     let mut feed = li.feed(app.addr).await;
@@ -26,7 +27,13 @@ async fn one_person_on_two_channels(app: &TestApp, sim: &kefu_sim::SimHandle) {
     let conv = e["conversation"]["id"].as_i64().unwrap();
     assert_eq!(li.post(&format!("/conversations/{conv}/ask-phone"), json!({})).await.status(), 200);
     sim.oa_user_says(app_id, user, SimMessage::text("13800000042")).await.unwrap();
-    feed.until(|e| sent(e, "已绑定手机号 138****0042，谢谢！")).await;
+    feed.until(|e| {
+        sent(e, "验证码已发送至 138****0042，请在5分钟内直接回复6位验证码。没收到？回复“重新发送”。")
+    })
+    .await;
+    let code = sim.sms_to("13800000042").last().expect("the code's text").code.clone();
+    sim.oa_user_says(app_id, user, SimMessage::text(&code)).await.unwrap();
+    feed.until(|e| sent(e, "手机号 138****0042 验证成功，谢谢！")).await;
     let said = sim.dingtalk_user_says(
         "dingdemo00000001",
         "dt_wanglei",

@@ -1,6 +1,7 @@
 //! The management dashboard over HTTP on a fixture written at known times, asserted exactly,
 //! and the Prometheus endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kefu_domain::*;
@@ -115,11 +116,16 @@ async fn the_dashboard_shows_exact_figures_per_channel_and_agent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_are_served_in_prometheus_text_format() {
-    let app = TestApp::spawn().await;
+async fn metrics_are_served_in_prometheus_text_format_to_the_bearer_of_the_metrics_token_only() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let app = TestApp::spawn_configured(clock, |c| c.metrics_token = "scrape-secret-0001".into()).await;
     let lead = app.agent("lead", "lead123").await;
     fixture(&app, &lead).await;
-    let res = reqwest::get(app.url("/metrics")).await.unwrap();
+    assert_eq!(reqwest::get(app.url("/metrics")).await.unwrap().status(), 401, "no token");
+    let http = reqwest::Client::new();
+    let wrong = http.get(app.url("/metrics")).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let res = http.get(app.url("/metrics")).bearer_auth("scrape-secret-0001").send().await.unwrap();
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     let text = res.text().await.unwrap();
     for line in [
@@ -131,4 +137,22 @@ async fn metrics_are_served_in_prometheus_text_format() {
         assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
     }
     assert!(text.contains("kefu_changes_last_seq "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_metrics_token_the_public_listener_has_no_metrics_and_scrapes_are_cached() {
+    let app = TestApp::spawn().await;
+    assert_eq!(reqwest::get(app.url("/metrics")).await.unwrap().status(), 404);
+    let clock = Arc::new(ManualClock::new(T0));
+    let app = TestApp::spawn_configured(clock, |c| c.metrics_token = "t0ken-for-metrics".into()).await;
+    let scrape = || async {
+        let res = reqwest::Client::new().get(app.url("/metrics")).bearer_auth("t0ken-for-metrics").send();
+        res.await.unwrap().text().await.unwrap()
+    };
+    let first = scrape().await;
+    let mut v = app.visitor("metrics-visitor-00000001").await;
+    v.say("metrics-msg-1", "你好").await;
+    assert_eq!(scrape().await, first, "figures are cached for 15 s: a scrape costs no counting");
+    app.clock.advance(Duration::from_secs(15));
+    assert_ne!(scrape().await, first, "and then counted again");
 }

@@ -184,6 +184,11 @@ async fn webhooks_are_signed_retried_with_backoff_and_logged() {
     let app = TestApp::spawn().await;
     let admin = app.agent("admin", "admin123").await;
     let (url, got) = crm().await;
+    let refused =
+        admin.post("/admin/webhooks", json!({"url": url, "events": ["conversation.created"]})).await;
+    assert_eq!(refused.status(), 422, "a loopback URL needs the outbound allow-list");
+    let allow = admin.put("/admin/settings/outbound", json!({"allow": ["127.0.0.1"]})).await;
+    assert_eq!(allow.status(), 200);
     let res = admin.post("/admin/webhooks", json!({"url": url, "events": ["conversation.created"]})).await;
     let created: Value = res.json().await.unwrap();
     let (hook, secret) =

@@ -81,3 +81,38 @@ async fn markup_in_a_dingtalk_message_is_stored_as_the_text_it_is() {
     assert_eq!(msgs[0]["content"]["text"], text);
     assert_eq!(stored(&app).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_webhook_outside_dingtalks_hosts_is_never_called_and_the_reply_uses_the_send_api() {
+    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    let (evil, hits) = trap("/robot/sendBySession?session=evil").await;
+    let mut b: serde_json::Value = serde_json::from_slice(&body("ssrf1", "转人工")).unwrap();
+    b["sessionWebhook"] = json!(evil);
+    b["senderStaffId"] = json!("dt_wanglei");
+    assert_eq!(post(&app, Some(T0.0), SECRET, b.to_string().into_bytes()).await.0, 200);
+    let lead = app.agent("lead", "lead123").await;
+    let conv = lead.conversations().await[0]["id"].as_i64().unwrap();
+    lead.reply(conv, "您好，我来处理").await;
+    for _ in 0..200 {
+        if sim.inbox("dt_wanglei").iter().any(|r| r.content.to_string().contains("您好，我来处理")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        sim.inbox("dt_wanglei").iter().any(|r| r.content.to_string().contains("您好，我来处理")),
+        "the reply went out through DingTalk's send API"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "kefu called the attacker's URL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timestamp_and_sign_pair_is_not_accepted_again_with_another_body() {
+    let (app, _sim) = TestApp::spawn_with_sandbox().await;
+    let ts = T0.0 - 60_000;
+    assert_eq!(post(&app, Some(ts), SECRET, body("once1", "原始消息")).await.0, 200);
+    assert_eq!(post(&app, Some(ts), SECRET, body("once1", "原始消息")).await.0, 200, "a redelivery is fine");
+    let (status, text) = post(&app, Some(ts), SECRET, body("forged1", "伪造的消息")).await;
+    assert_eq!((status, text.contains("already used")), (401, true), "{text}");
+    assert_eq!(stored(&app).await, 1);
+}

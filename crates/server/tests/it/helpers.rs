@@ -34,6 +34,10 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.routing.presence_timeout_secs = 0;
     // Webhook tests run the worker themselves (`webhooks.run_once()`).
     config.webhook_poll_ms = 0;
+    // Tests run side by side: no fixed metrics port (the metrics test sets a token instead).
+    config.metrics_bind = String::new();
+    // Tests type faster than people; the limits have tests of their own.
+    config.limits.visitor_burst = 1000;
     config
 }
 
@@ -313,4 +317,22 @@ pub async fn stored_messages(app: &TestApp, keep: impl Fn(&Value) -> bool) -> us
         n += lead.messages(c["id"].as_i64().unwrap()).await.iter().filter(|m| keep(m)).count();
     }
     n
+}
+
+/// A local HTTP endpoint that counts the requests it gets (and answers with a PNG): the
+/// "internal service" an attacker would like kefu to call. Returns a URL on it.
+pub async fn trap(path: &str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let seen = seen.clone();
+        async move {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            kefu_sim::SAMPLE_PNG
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
 }

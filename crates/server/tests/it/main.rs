@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod fuzz_smoke;
+
+mod abuse;
 mod auth;
 mod bot;
 mod browser;
@@ -13,9 +16,11 @@ mod data_api;
 mod dingtalk;
 mod dingtalk_hostile;
 mod oneid;
+mod phones;
 mod routing_web;
 mod routing_wechat;
 mod security;
+mod visibility;
 mod webchat;
 mod wechat;
 mod wechat_hostile;

@@ -1,6 +1,7 @@
-//! OneID end to end: a WeChat customer binds their phone in the conversation, writes later on
-//! DingTalk where the platform knows the same mobile, and is one customer with both
-//! histories — until a supervisor splits them again.
+//! OneID end to end: a WeChat customer binds their phone in the conversation and confirms it
+//! with the SMS code the sandbox's SMS service delivered, writes later on DingTalk where the
+//! platform knows the same mobile, and is one customer with both histories — until a
+//! supervisor splits them again. A number that is only typed never merges anyone.
 
 use std::time::Duration;
 
@@ -34,6 +35,11 @@ async fn customer_when(agent: &AgentClient, id: i64, pred: impl Fn(&Value) -> bo
     panic!("customer {id} never reached the expected state");
 }
 
+/// The code the sandbox's SMS service last delivered to `phone`.
+fn code_sent_to(sim: &kefu_sim::SimHandle, phone: &str) -> String {
+    sim.sms_to(phone).last().expect("a text with the code").code.clone()
+}
+
 async fn history_texts(agent: &AgentClient, id: i64) -> Vec<String> {
     let msgs: Vec<Value> =
         agent.get(&format!("/customers/{id}/messages?limit=100")).await.json().await.unwrap();
@@ -55,7 +61,14 @@ async fn a_wechat_customer_who_binds_a_phone_and_writes_on_dingtalk_is_one_custo
     sim.oa_user_says(APP, USER, SimMessage::text("我不告诉你")).await.unwrap();
     feed.until(|e| sent(e, "手机号格式不正确，请回复11位手机号码。")).await;
     sim.oa_user_says(APP, USER, SimMessage::text("138 0000 0042")).await.unwrap();
-    feed.until(|e| sent(e, "已绑定手机号 138****0042，谢谢！")).await;
+    feed.until(|e| {
+        sent(e, "验证码已发送至 138****0042，请在5分钟内直接回复6位验证码。没收到？回复“重新发送”。")
+    })
+    .await;
+    let code = code_sent_to(&sim, "13800000042");
+    assert!(sim.sms_to("13800000042")[0].text.starts_with("【kefu客服】您的验证码为"), "a real SMS text");
+    sim.oa_user_says(APP, USER, SimMessage::text(&code)).await.unwrap();
+    feed.until(|e| sent(e, "手机号 138****0042 验证成功，谢谢！")).await;
     assert!(wechat_texts(&sim, USER).iter().any(|t| t.starts_with("为了更好地为您服务")));
 
     let d = sim.dingtalk_user_says(
@@ -104,7 +117,12 @@ async fn a_supervisor_merges_by_hand_and_conflicting_phones_are_shown_never_over
     let web = feed.until(|e| created(e, "网页上问一下")).await["conversation"].clone();
     lead.post(&format!("/conversations/{}/ask-phone", web["id"]), json!({})).await;
     v.say("oneid-msg-2", "13800000077").await;
-    feed.until(|e| sent(e, "已绑定手机号 138****0077，谢谢！")).await;
+    feed.until(|e| {
+        created(e, "验证码已发送至 138****0077，请在5分钟内直接回复6位验证码。没收到？回复“重新发送”。")
+    })
+    .await;
+    v.say("oneid-msg-3", &code_sent_to(&sim, "13800000077")).await;
+    feed.until(|e| sent(e, "手机号 138****0077 验证成功，谢谢！")).await;
     sim.dingtalk_user_says("dingdemo00000001", "dt_lina", SimMessage::text("钉钉上问一下"), DtChat::Direct)
         .await
         .unwrap();
@@ -127,15 +145,19 @@ async fn a_supervisor_merges_by_hand_and_conflicting_phones_are_shown_never_over
 
     let conv = dt["id"].as_i64().unwrap();
     lead.post(&format!("/conversations/{conv}/ask-phone"), json!({})).await;
-    sim.dingtalk_user_says("dingdemo00000001", "dt_lina", SimMessage::text("13800000055"), DtChat::Direct)
-        .await
-        .unwrap();
-    feed.until(|e| sent(e, "已绑定手机号 138****0055，谢谢！")).await;
+    let lina = |text: String| {
+        sim.dingtalk_user_says("dingdemo00000001", "dt_lina", SimMessage::text(&text), DtChat::Direct)
+    };
+    lina("13800000055".into()).await.unwrap();
+    feed.until(|e| {
+        created(e, "验证码已发送至 138****0055，请在5分钟内直接回复6位验证码。没收到？回复“重新发送”。")
+    })
+    .await;
+    lina(code_sent_to(&sim, "13800000055")).await.unwrap();
+    feed.until(|e| sent(e, "手机号 138****0055 验证成功，谢谢！")).await;
     lead.post(&format!("/conversations/{conv}/ask-phone"), json!({})).await;
-    sim.dingtalk_user_says("dingdemo00000001", "dt_lina", SimMessage::text("13800000066"), DtChat::Direct)
-        .await
-        .unwrap();
-    feed.until(|e| sent(e, "已绑定手机号 138****0066，谢谢！")).await;
+    lina("13800000066".into()).await.unwrap();
+    feed.until(|e| sent(e, "已收到，谢谢！")).await;
     let msgs = lead.messages(conv).await;
     let note = msgs.iter().find(|m| m["direction"] == "internal").expect("a note about the second number");
     assert!(note["content"]["text"].as_str().unwrap().contains("未覆盖"), "{note}");

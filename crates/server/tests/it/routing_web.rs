@@ -157,7 +157,7 @@ async fn a_transfer_to_a_group_reaches_its_agent_with_a_note_the_visitor_never_s
     let res = wang.post(&format!("/conversations/{conv}/transfer"), json!({"note": "x"})).await;
     assert_eq!(res.status(), 400, "neither an agent nor a group");
     let res = li.post(&format!("/conversations/{conv}/transfer"), json!({"group": after_sales["id"]})).await;
-    assert_eq!(res.status(), 404, "no longer li's to see");
+    assert_eq!(res.status(), 403, "li served this customer, so still sees it, but it is no longer li's");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,7 +176,9 @@ async fn an_agent_who_closed_the_workbench_goes_offline_and_their_customer_is_as
     app.clock.advance(Duration::from_secs(30));
     app.engine.tick().await.unwrap();
     assert_eq!(v.next_text().await, LEAVE, "nobody of 售后服务 is left");
-    assert_eq!(li.conversation(conv).await["state"], "leave_message");
+    let lead = app.agent("lead", "lead123").await;
+    assert_eq!(lead.conversation(conv).await["state"], "leave_message");
+    assert_eq!(li.get(&format!("/conversations/{conv}")).await.status(), 404, "li is not in 售后服务");
     let agents: Vec<Value> = li.get("/agents").await.json().await.unwrap();
     let status = |id: &Value| agents.iter().find(|a| &a["id"] == id).unwrap()["status"].clone();
     assert_eq!(

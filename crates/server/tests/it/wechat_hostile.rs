@@ -162,3 +162,48 @@ async fn a_retried_follow_event_gets_the_same_passive_reply_and_one_welcome() {
     assert_eq!(replies[0], replies[1]);
     assert_eq!(stored(&app).await, 2, "one event, one welcome");
 }
+
+/// A customer's image arrives as a link to the platform's media server; agents' browsers get
+/// it only from kefu's own copy (the pages allow same-origin images only), and a link to
+/// anywhere else is never fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_images_are_served_from_kefus_copy_and_foreign_links_are_never_fetched() {
+    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    let res = reqwest::get(app.url("/")).await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
+    assert!(!csp.contains("http:") && !csp.contains("https:"), "{csp}");
+
+    let lead = app.agent("lead", "lead123").await;
+    sim.oa_user_says(APP, "o_demo_xiaoming", kefu_sim::SimMessage::image(kefu_sim::SAMPLE_PNG))
+        .await
+        .unwrap();
+    let conv = lead.conversations().await[0]["id"].as_i64().unwrap();
+    let img = lead.messages(conv).await.into_iter().find(|m| m["content"]["type"] == "image").unwrap();
+    let remote = img["content"]["url"].as_str().unwrap().to_owned();
+    assert!(remote.starts_with("http"), "the platform's link: {remote}");
+    let res = lead.get(&format!("/messages/{}/media", img["id"])).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), kefu_sim::SAMPLE_PNG);
+    let now = lead.messages(conv).await.into_iter().find(|m| m["id"] == img["id"]).unwrap();
+    assert!(now["content"]["url"].as_str().unwrap().starts_with("/media/"), "{now}");
+
+    // A link to anywhere but the platform's media servers stays unfetched.
+    let (trap_url, hits) = trap("/leak.png").await;
+    let channel = app.store.channel_by_key("wechat").await.unwrap();
+    let inbound = kefu_store::Inbound {
+        channel_id: channel.id,
+        external_id: "o_forger".into(),
+        profile: Default::default(),
+        dedupe_key: Some("forged-image-1".into()),
+        content: kefu_domain::Content::Image { url: Some(trap_url), media_id: None },
+        received_at: T0,
+        initial_state: kefu_domain::ConversationState::Queued,
+        initial_group: None,
+    };
+    let kefu_store::IngestOutcome::Accepted(a) = app.store.ingest(inbound).await.unwrap() else { panic!() };
+    let res = lead.get(&format!("/messages/{}/media", a.message.id)).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "kefu fetched a foreign URL");
+}

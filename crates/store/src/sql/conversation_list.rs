@@ -1,6 +1,6 @@
 //! The conversation list behind the workbench, with its filters.
 
-use kefu_domain::ChannelKind;
+use kefu_domain::{ChannelKind, ConversationState};
 
 use super::SqlStore;
 use super::exec::q;
@@ -18,22 +18,40 @@ const LIST: &str = concat!(
      FROM conversations c \
      JOIN customers cu ON cu.id = c.customer_id \
      JOIN channels ch ON ch.id = c.channel_id \
-     WHERE ($1 = '' OR $1 LIKE '%,' || c.state || ',%') \
-       AND ($2 IS NULL OR c.agent_id = $2 OR ($3 AND c.agent_id IS NULL AND c.state <> 'closed')) \
-       AND ($4 IS NULL OR c.customer_id = $4) \
-     ORDER BY c.updated_at DESC, c.id DESC LIMIT $5"
+     WHERE c.state IN ($1, $2, $3, $4, $5) \
+       AND ($6 IS NULL OR c.agent_id = $6 \
+         OR ($7 AND c.agent_id IS NULL AND c.state <> 'closed' AND (c.group_id IS NULL OR EXISTS \
+             (SELECT 1 FROM agent_skill_groups g WHERE g.agent_id = $6 AND g.group_id = c.group_id))) \
+         OR (c.state = 'closed' AND EXISTS \
+             (SELECT 1 FROM conversation_agents ca WHERE ca.conversation_id = c.id AND ca.agent_id = $6))) \
+       AND ($8 IS NULL OR c.customer_id = $8) \
+     ORDER BY c.updated_at DESC, c.id DESC LIMIT $9"
 );
 
 pub(super) async fn list(store: &SqlStore, f: &ConversationFilter) -> Result<Vec<ConversationSummary>> {
-    let states = if f.states.is_empty() {
-        String::new()
+    // Five slots, one per state: an `IN` list the state index serves (unused slots are NULL).
+    let mut states: Vec<Option<&'static str>> = if f.states.is_empty() {
+        ConversationState::ALL.iter().map(|s| Some(s.as_str())).collect()
     } else {
-        format!(",{},", f.states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","))
+        f.states.iter().map(|s| Some(s.as_str())).collect()
     };
+    states.resize(5, None);
     let limit = if f.limit == 0 { 100 } else { f.limit.min(500) };
+    let agent = f.agent.map(|a| a.0);
     let rows = store
         .reader()
-        .all(q!(LIST, states, f.agent.map(|a| a.0), f.include_unassigned, f.customer.map(|c| c.0), limit))
+        .all(q!(
+            LIST,
+            states[0],
+            states[1],
+            states[2],
+            states[3],
+            states[4],
+            agent,
+            f.include_unassigned,
+            f.customer.map(|c| c.0),
+            limit
+        ))
         .await?;
     rows.iter()
         .map(|r| {

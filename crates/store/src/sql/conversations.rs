@@ -35,19 +35,14 @@ async fn find_customer(c: &mut Conn<'_>, id: CustomerId) -> Result<Customer> {
 async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identity)> {
     let p = &inb.profile;
     if let Some(id) = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id).await? {
-        tx.conn()
-            .exec(q!(
-                "UPDATE identities SET nickname = COALESCE(nickname, $1), union_id = COALESCE(union_id, $2), \
-                 phone = COALESCE(phone, $3) WHERE id = $4",
-                p.nickname.clone(),
-                p.union_id.clone(),
-                p.phone.clone(),
-                id.id.0
-            ))
-            .await?;
-        let identity = find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let identity = if learns_something(&id, p) {
+            fill_profile(&mut tx.conn(), id.id, p).await?;
+            find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id)
+                .await?
+                .ok_or(StoreError::NotFound)?
+        } else {
+            id
+        };
         return Ok((find_customer(&mut tx.conn(), identity.customer_id).await?, identity));
     }
     let name = p.nickname.clone().unwrap_or_else(|| default_name(&inb.external_id));
@@ -62,20 +57,45 @@ async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identi
     let customer_id = cust.int("id")?;
     tx.conn()
         .exec(q!(
-            "INSERT INTO identities (customer_id, channel_id, external_id, union_id, phone, nickname, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO identities (customer_id, channel_id, external_id, union_id, phone, phone_verified, \
+             nickname, created_at) VALUES ($1, $2, $3, $4, $5, $8, $6, $7)",
             customer_id,
             inb.channel_id.0,
             &inb.external_id,
             p.union_id.clone(),
             p.phone.clone(),
             p.nickname.clone(),
-            inb.received_at.0
+            inb.received_at.0,
+            p.phone.is_some()
         ))
         .await?;
     let identity =
         find_identity(&mut tx.conn(), inb.channel_id, &inb.external_id).await?.ok_or(StoreError::NotFound)?;
     Ok((find_customer(&mut tx.conn(), identity.customer_id).await?, identity))
+}
+
+/// Whether a profile adds anything to an identity (most messages carry nothing new, and an
+/// update that changes nothing still costs a write).
+fn learns_something(i: &Identity, p: &Profile) -> bool {
+    (p.nickname.is_some() && i.nickname.is_none())
+        || (p.union_id.is_some() && i.union_id.is_none())
+        || (p.phone.is_some() && (!i.phone_verified || i.phone.is_none()))
+}
+
+/// Fills in what the identity lacks. A platform's phone is verified, so it replaces a number
+/// the customer only typed; a verified phone is never overwritten.
+async fn fill_profile(c: &mut Conn<'_>, identity: IdentityId, p: &Profile) -> Result<()> {
+    c.exec(q!(
+        "UPDATE identities SET nickname = COALESCE(nickname, $1), union_id = COALESCE(union_id, $2), \
+         phone = CASE WHEN phone_verified THEN phone ELSE COALESCE($3, phone) END, \
+         phone_verified = (phone_verified OR $3 IS NOT NULL) WHERE id = $4",
+        p.nickname.clone(),
+        p.union_id.clone(),
+        p.phone.clone(),
+        identity.0
+    ))
+    .await?;
+    Ok(())
 }
 
 /// A readable default name such as "访客 3f9a" until the platform tells us a nickname.
@@ -366,16 +386,7 @@ impl ConversationStore for SqlStore {
     }
 
     async fn update_profile(&self, identity: IdentityId, p: &Profile) -> Result<Identity> {
-        self.writer()
-            .exec(q!(
-                "UPDATE identities SET nickname = COALESCE(nickname, $1), union_id = COALESCE(union_id, $2), \
-                 phone = COALESCE(phone, $3) WHERE id = $4",
-                p.nickname.clone(),
-                p.union_id.clone(),
-                p.phone.clone(),
-                identity.0
-            ))
-            .await?;
+        fill_profile(&mut self.writer(), identity, p).await?;
         self.identity(identity).await
     }
 
@@ -401,6 +412,10 @@ impl ConversationStore for SqlStore {
     async fn set_awaiting(&self, id: ConversationId, what: Option<&str>) -> Result<()> {
         self.writer().exec(q!("UPDATE conversations SET awaiting = $1 WHERE id = $2", what, id.0)).await?;
         Ok(())
+    }
+
+    async fn find_identity(&self, channel: ChannelId, external_id: &str) -> Result<Option<Identity>> {
+        find_identity(&mut self.reader(), channel, external_id).await
     }
 
     async fn open_conversation_of(

@@ -72,7 +72,7 @@ impl CustomerStore for SqlStore {
             .all(q!(
                 "SELECT DISTINCT o.customer_id, CASE WHEN o.union_id = i.union_id THEN 'unionid:' || i.union_id \
                  ELSE 'phone:' || i.phone END AS why FROM identities i JOIN identities o \
-                 ON (o.union_id = i.union_id OR o.phone = i.phone) \
+                 ON (o.union_id = i.union_id OR (o.phone = i.phone AND o.phone_verified AND i.phone_verified)) \
                  WHERE i.customer_id = $1 AND o.customer_id <> $1 AND NOT EXISTS (SELECT 1 FROM customer_merge_blocks b \
                  WHERE (b.low_id = $1 AND b.high_id = o.customer_id) OR (b.high_id = $1 AND b.low_id = o.customer_id)) \
                  ORDER BY o.customer_id",
@@ -212,7 +212,12 @@ impl CustomerStore for SqlStore {
         rows.iter().map(rows::message).collect()
     }
 
-    async fn search_customers(&self, text: &str, limit: u32) -> Result<Vec<Customer>> {
+    async fn search_customers(
+        &self,
+        text: &str,
+        viewer: Option<AgentId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>> {
         // Escaped rather than stripped: external ids such as `dt_lina` contain `_`.
         let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let like = format!("%{escaped}%");
@@ -223,9 +228,15 @@ impl CustomerStore for SqlStore {
                  (c.display_name LIKE $1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id AND \
                  (i.nickname LIKE $1 ESCAPE '\\' OR i.phone LIKE $1 ESCAPE '\\' OR i.external_id LIKE $1 ESCAPE '\\' \
                  OR i.union_id LIKE $1 ESCAPE '\\'))) \
+                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM conversation_agents ca JOIN conversations v \
+                 ON v.id = ca.conversation_id WHERE ca.agent_id = $3 AND v.customer_id = c.id) \
+                 OR EXISTS (SELECT 1 FROM conversations w WHERE w.customer_id = c.id AND w.state <> 'closed' \
+                 AND w.agent_id IS NULL AND (w.group_id IS NULL OR EXISTS (SELECT 1 FROM agent_skill_groups g \
+                 WHERE g.agent_id = $3 AND g.group_id = w.group_id)))) \
                  ORDER BY c.id DESC LIMIT $2",
                 like,
-                limit.clamp(1, 100)
+                limit.clamp(1, 100),
+                viewer.map(|a| a.0)
             ))
             .await?;
         rows.iter().map(rows::customer).collect()

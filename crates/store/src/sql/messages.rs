@@ -163,6 +163,15 @@ impl MessageStore for SqlStore {
         self.message(id).await
     }
 
+    async fn set_message_content(&self, id: MessageId, content: &Content) -> Result<Message> {
+        let json = serde_json::to_string(content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let n = self.writer().exec(q!("UPDATE messages SET content = $1 WHERE id = $2", json, id.0)).await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.message(id).await
+    }
+
     async fn record_note(
         &self,
         conversation: ConversationId,

@@ -4,6 +4,7 @@
 //! survives a crash, and with one writer connection, so writers queue in-process instead of
 //! failing with `SQLITE_BUSY`. Readers use a separate pool and see every committed write.
 
+mod access;
 mod agents;
 mod channels;
 mod conversation_list;
@@ -11,11 +12,13 @@ mod conversations;
 mod customers;
 pub(crate) mod exec;
 mod feed;
+mod guard;
 mod integrations;
 mod kb;
 mod media;
 mod messages;
 mod outbox;
+mod phones;
 mod platform;
 mod routing;
 mod rows;

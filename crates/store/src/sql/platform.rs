@@ -4,9 +4,33 @@
 use async_trait::async_trait;
 use kefu_domain::{ChannelId, Timestamp};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use super::SqlStore;
-use super::exec::q;
-use crate::{PlatformStore, Result};
+use super::exec::{Row, q};
+use crate::{PlatformStore, Result, StoreError};
+
+impl SqlStore {
+    /// Tokens are sealed like channel secrets: a copied database grants no API access.
+    fn seal_token(&self, token: &str) -> Result<String> {
+        if token.is_empty() {
+            return Ok(String::new());
+        }
+        Ok(STANDARD.encode(self.cipher().seal(token.as_bytes())?))
+    }
+
+    fn token_row(&self, r: &Row) -> Result<(String, Timestamp)> {
+        let sealed = r.text("token")?;
+        let token = if sealed.is_empty() {
+            String::new()
+        } else {
+            let raw = STANDARD.decode(&sealed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            String::from_utf8(self.cipher().open(&raw)?).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        };
+        Ok((token, Timestamp(r.int("expires_at")?)))
+    }
+}
 
 #[async_trait]
 impl PlatformStore for SqlStore {
@@ -15,7 +39,7 @@ impl PlatformStore for SqlStore {
             .reader()
             .opt(q!("SELECT token, expires_at FROM platform_tokens WHERE key = $1", key))
             .await?;
-        r.map(|r| Ok((r.text("token")?, Timestamp(r.int("expires_at")?)))).transpose()
+        r.map(|r| self.token_row(&r)).transpose()
     }
 
     async fn lease_token(
@@ -37,10 +61,11 @@ impl PlatformStore for SqlStore {
                 now.0
             ))
             .await?;
-        r.map(|r| Ok((r.text("token")?, Timestamp(r.int("expires_at")?)))).transpose()
+        r.map(|r| self.token_row(&r)).transpose()
     }
 
     async fn save_token(&self, key: &str, token: &str, expires_at: Timestamp, now: Timestamp) -> Result<()> {
+        let token = self.seal_token(token)?;
         self.writer()
             .exec(q!(
                 "UPDATE platform_tokens SET token = $2, expires_at = $3, locked_until = NULL, updated_at = $4 \

@@ -20,7 +20,8 @@ macro_rules! message_cols {
 }
 macro_rules! identity_cols {
     () => {
-        "i.id, i.customer_id, i.channel_id, i.external_id, i.union_id, i.phone, i.nickname, i.created_at"
+        "i.id, i.customer_id, i.channel_id, i.external_id, i.union_id, i.phone, i.phone_verified, i.nickname, \
+         i.created_at"
     };
 }
 pub(crate) use {conversation_cols, identity_cols, message_cols};
@@ -112,6 +113,7 @@ pub(crate) fn identity(r: &Row) -> Result<Identity> {
         external_id: r.text("external_id")?,
         union_id: r.opt_text("union_id")?,
         phone: r.opt_text("phone")?,
+        phone_verified: r.boolean("phone_verified")?,
         nickname: r.opt_text("nickname")?,
         created_at: Timestamp(r.int("created_at")?),
     })

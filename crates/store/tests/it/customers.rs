@@ -104,11 +104,11 @@ contract!(tags_notes_and_search_serve_the_customer_view, |s| {
     s.add_note(a.customer.id, agent.id, "偏好电话联系", T0).await?;
     assert_eq!(s.notes(a.customer.id).await?[0].text, "偏好电话联系");
     assert_eq!(
-        s.search_customers("0077", 10).await?.iter().map(|c| c.id).collect::<Vec<_>>(),
+        s.search_customers("0077", None, 10).await?.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![a.customer.id]
     );
-    assert_eq!(s.search_customers("findme", 10).await?.len(), 1);
-    assert!(s.search_customers("nobody", 10).await?.is_empty());
+    assert_eq!(s.search_customers("findme", None, 10).await?.len(), 1);
+    assert!(s.search_customers("nobody", None, 10).await?.is_empty());
     Ok(())
 });
 

@@ -7,6 +7,7 @@ mod agents;
 mod conversations;
 mod customers;
 mod feed;
+mod guards;
 mod ingest;
 mod kb;
 mod outbox;
