@@ -33,6 +33,7 @@ pub async fn receive(engine: &Engine, channel: &Channel, m: RobotMessage) -> Res
         received_at: now,
         initial_state: ConversationState::Queued,
         initial_group: None,
+        passive: false,
     };
     engine.receive_retrying(inbound).await
 }

@@ -67,6 +67,9 @@ pub struct Engine {
     bus: Arc<dyn Bus>,
     pub(crate) clock: Arc<dyn Clock>,
     outbox_wake: Arc<Notify>,
+    jobs_wake: Arc<Notify>,
+    /// This engine's name in node-wide leases (the lifecycle tick).
+    pub(crate) node: String,
     pub(crate) bot: Arc<Bot>,
     pub(crate) routing: RoutingConfig,
     pub(crate) sms: Arc<dyn crate::verify::SmsGateway>,
@@ -81,6 +84,8 @@ impl Engine {
             bus,
             clock,
             outbox_wake: Arc::new(Notify::new()),
+            jobs_wake: Arc::new(Notify::new()),
+            node: format!("engine-{:016x}", rand::random::<u64>()),
             bot,
             routing: RoutingConfig::default(),
             sms: Arc::new(crate::verify::StoreSms::new(store.clone())),
@@ -126,6 +131,11 @@ impl Engine {
         self.outbox_wake.clone()
     }
 
+    /// Wakes the job runner when new jobs are written.
+    pub fn jobs_wake(&self) -> Arc<Notify> {
+        self.jobs_wake.clone()
+    }
+
     /// Tells every open workbench that a message changed (status, error).
     pub async fn announce_message(&self, message: Message) {
         self.publish(Subject::conversation(message.conversation_id), Event::MessageUpdated { message }).await;
@@ -144,6 +154,7 @@ impl Engine {
     /// the channel, otherwise in the queue (whatever `initial_state` the caller set).
     pub async fn receive(&self, mut inbound: Inbound) -> Result<IngestOutcome> {
         if let Some(outcome) = self.survey_reply(&inbound).await? {
+            self.after_ingest(&outcome).await;
             return Ok(outcome);
         }
         let channel = self.store.channel(inbound.channel_id).await?;
@@ -156,7 +167,14 @@ impl Engine {
             inbound.initial_group = self.group_for_text(&text).await?;
         }
         let outcome = self.store.ingest(inbound).await?;
-        if let IngestOutcome::Accepted(a) = &outcome {
+        self.after_ingest(&outcome).await;
+        Ok(outcome)
+    }
+
+    /// Events for a stored customer message, and a wake-up for its `inbound` job.
+    async fn after_ingest(&self, outcome: &IngestOutcome) {
+        if let IngestOutcome::Accepted(a) = outcome {
+            self.jobs_wake.notify_one();
             let subject = Subject::conversation(a.conversation.id);
             if a.new_conversation {
                 self.publish(
@@ -169,7 +187,6 @@ impl Engine {
                 Event::MessageCreated { message: a.message.clone(), conversation: a.conversation.clone() };
             self.publish(subject, event).await;
         }
-        Ok(outcome)
     }
 
     /// [`Engine::receive`], retried for a few seconds while the database is briefly unavailable
@@ -191,17 +208,12 @@ impl Engine {
 
     /// Applies a lifecycle event and tells every open workbench.
     pub async fn apply(&self, id: ConversationId, event: ConversationEvent) -> Result<Conversation> {
-        let conversation = self.store.apply_event(id, event, self.clock.now()).await?;
-        self.publish(
-            Subject::conversation(id),
-            Event::ConversationUpdated { conversation: conversation.clone() },
-        )
-        .await;
-        Ok(conversation)
+        let applied = self.commit(vec![Effect::Transition { conversation: id, event }]).await?;
+        applied.conversations.into_iter().find(|c| c.id == id).ok_or(EngineError::NotFound)
     }
 
     /// An agent may act on a conversation they hold; supervisors and admins on any.
-    fn check_holder(agent: &Agent, conv: &Conversation) -> Result<()> {
+    pub(crate) fn check_holder(agent: &Agent, conv: &Conversation) -> Result<()> {
         let holds = conv.status.agent == Some(agent.id) && conv.state() == ConversationState::Assigned;
         if holds || agent.role.at_least(Role::Supervisor) {
             Ok(())
@@ -223,8 +235,8 @@ impl Engine {
         }
     }
 
-    /// Sends an agent's reply. Replying to an unassigned open conversation claims it first.
-    /// `client_key` makes a resubmitted reply (double click, network retry) a no-op.
+    /// Sends an agent's reply. Replying to an unassigned open conversation claims it, in the
+    /// same transaction. `client_key` makes a resubmitted reply (double click, retry) a no-op.
     pub async fn reply(
         &self,
         agent: &Agent,
@@ -232,36 +244,36 @@ impl Engine {
         content: Content,
         client_key: Option<String>,
     ) -> Result<Message> {
-        let mut conv = self.store.conversation(id).await?;
+        let conv = self.store.conversation(id).await?;
+        let mut e = vec![];
         match conv.state() {
             ConversationState::Closed => {
                 return Err(EngineError::Invalid("the conversation is closed".into()));
             }
             ConversationState::Assigned => Self::check_holder(agent, &conv)?,
-            _ => conv = self.claim(agent, id).await?,
+            _ => e.push(Effect::Transition {
+                conversation: id,
+                event: ConversationEvent::Assign { agent: agent.id },
+            }),
         }
         self.check_window(&conv).await?;
-        let new = NewOutbound {
-            conversation_id: conv.id,
-            sender: Sender::Agent { id: agent.id },
-            content,
-            dedupe_key: client_key.map(|k| format!("agent:{}:{k}", agent.id)),
-            created_at: self.clock.now(),
-        };
-        self.enqueue(new, conv).await
+        let dedupe_key = client_key.map(|k| format!("agent:{}:{k}", agent.id));
+        if let Some(key) = &dedupe_key
+            && let Some(m) = self.store.message_by_key(conv.channel_id, key).await?
+        {
+            return Ok(m);
+        }
+        let mut out = Outgoing::new(id, Sender::Agent { id: agent.id }, content);
+        out.dedupe_key = dedupe_key;
+        e.push(Effect::Send(out));
+        let applied = self.commit(e).await?;
+        applied.messages.into_iter().next().ok_or(EngineError::NotFound)
     }
 
     /// Queues a message kefu itself sends (bot answers, notices), bypassing agent checks.
     pub async fn send_as(&self, id: ConversationId, sender: Sender, content: Content) -> Result<Message> {
-        let conv = self.store.conversation(id).await?;
-        let new = NewOutbound {
-            conversation_id: id,
-            sender,
-            content,
-            dedupe_key: None,
-            created_at: self.clock.now(),
-        };
-        self.enqueue(new, conv).await
+        let applied = self.commit(vec![Effect::Send(Outgoing::new(id, sender, content))]).await?;
+        applied.messages.into_iter().next().ok_or(EngineError::NotFound)
     }
 
     /// Refuses a message the platform would refuse anyway (48-hour window, 5-message cap),
@@ -277,16 +289,6 @@ impl Engine {
             .map_err(|r| EngineError::Refused(r.to_string()))
     }
 
-    async fn enqueue(&self, new: NewOutbound, conv: Conversation) -> Result<Message> {
-        let (message, created) = self.store.enqueue_outbound(new).await?;
-        if created {
-            self.outbox_wake.notify_one();
-            let event = Event::MessageCreated { message: message.clone(), conversation: conv };
-            self.publish(Subject::conversation(message.conversation_id), event).await;
-        }
-        Ok(message)
-    }
-
     /// Records a reply that goes back inside the platform's HTTP response (WeChat's passive
     /// reply). Keyed by the inbound message, so a platform retry gets the very same reply.
     pub async fn record_passive(
@@ -299,7 +301,7 @@ impl Engine {
             conversation_id: inbound.conversation_id,
             sender,
             content,
-            dedupe_key: Some(passive_key(inbound)),
+            dedupe_key: Some(crate::turns::passive_key(inbound.id)),
             created_at: self.clock.now(),
         };
         let (message, created) = self.store.record_sent(new).await?;
@@ -316,19 +318,7 @@ impl Engine {
 
     /// The passive reply already given to `inbound`, for answering a platform retry.
     pub async fn passive_reply_to(&self, inbound: &Message) -> Result<Option<Message>> {
-        Ok(self.store.message_by_key(inbound.channel_id, &passive_key(inbound)).await?)
-    }
-
-    pub async fn close(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
-        let conv = self.store.conversation(id).await?;
-        if conv.state() == ConversationState::Assigned {
-            Self::check_holder(agent, &conv)?;
-        } else if !agent.role.at_least(Role::Supervisor) && conv.state() != ConversationState::Closed {
-            return Err(EngineError::Forbidden("only the serving agent or a supervisor may close it"));
-        }
-        let closed = self.apply(id, ConversationEvent::Close { reason: CloseReason::Agent }).await?;
-        self.after_agent_close(&closed).await?;
-        Ok(closed)
+        Ok(self.store.message_by_key(inbound.channel_id, &crate::turns::passive_key(inbound.id)).await?)
     }
 
     /// A web visitor's browser confirms it showed `message`. Only messages of the visitor's own
@@ -348,31 +338,19 @@ impl Engine {
     }
 }
 
-fn passive_key(inbound: &Message) -> String {
-    format!("passive:{}", inbound.id)
-}
-
 impl Engine {
     /// A reply to an open satisfaction survey is recorded on the closed conversation instead
     /// of opening a new one.
     async fn survey_reply(&self, inbound: &Inbound) -> Result<Option<IngestOutcome>> {
-        let Some(score) = inbound.content.plain_text().as_deref().and_then(crate::lifecycle::rating) else {
+        if inbound.content.plain_text().as_deref().and_then(crate::lifecycle::rating).is_none() {
             return Ok(None);
-        };
+        }
         let now = self.clock.now();
         let Some(closed) = self.store.open_survey_of(inbound.channel_id, &inbound.external_id, now).await?
         else {
             return Ok(None);
         };
-        let outcome = self.store.append_inbound(closed.id, inbound.clone()).await?;
-        if let IngestOutcome::Accepted(a) = &outcome {
-            self.store.set_satisfaction(closed.id, score).await?;
-            let event =
-                Event::MessageCreated { message: a.message.clone(), conversation: a.conversation.clone() };
-            self.publish(Subject::conversation(closed.id), event).await;
-            self.announce(self.store.conversation(closed.id).await?).await;
-            self.tell_text(closed.id, &self.routing.survey_thanks).await?;
-        }
-        Ok(Some(outcome))
+        // Stored on the closed conversation; its `inbound` job records the rating and thanks.
+        Ok(Some(self.store.append_inbound(closed.id, inbound.clone()).await?))
     }
 }

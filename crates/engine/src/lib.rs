@@ -2,11 +2,14 @@
 
 pub mod bot;
 pub mod bus;
+pub mod commit;
 pub mod connectivity;
 pub mod dashboard;
 pub mod dingtalk;
 pub mod engine;
 pub mod feed;
+pub mod handlers;
+pub mod jobs;
 mod knowledge;
 pub mod lifecycle;
 pub mod media;
@@ -16,7 +19,7 @@ pub mod platforms;
 pub mod policy;
 pub mod routing;
 pub mod transcripts;
-mod turns;
+pub mod turns;
 pub mod verify;
 pub mod webchat;
 pub mod webhooks;
@@ -24,6 +27,7 @@ pub mod wechat;
 
 pub use bus::{Bus, BusItem, Event, InProcBus, Subject};
 pub use engine::{Engine, EngineError, Senders};
+pub use jobs::{JobPolicy, JobRunner, Outcome};
 pub use outbox::{OutboxWorker, RetryPolicy};
 
 /// Compares secrets without leaking where they differ through timing.

@@ -8,7 +8,6 @@ use kefu_domain::*;
 
 use crate::bus::{Event, Subject};
 use crate::engine::{Engine, EngineError, Result};
-use crate::routing::Routed;
 
 /// Where a transfer sends the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,44 +33,17 @@ impl Engine {
         self.publish(Subject::conversation(id), Event::ConversationUpdated { conversation }).await;
     }
 
-    /// Sends a message from kefu itself (queue position, closing message…). If the platform
-    /// would refuse it now (WeChat's 48-hour window, the 5-message cap), it is recorded as
-    /// failed with the reason instead, so the agent sees what the customer did not get.
+    /// Sends a message from kefu itself. If the platform would refuse it now (WeChat's 48-hour
+    /// window, the 5-message cap), it is recorded as failed with the reason instead, so the
+    /// agent sees what the customer did not get.
     pub async fn tell(&self, id: ConversationId, content: Content) -> Result<Message> {
         let conv = self.store.conversation(id).await?;
-        match self.check_window(&conv).await {
-            Ok(()) => self.send_as(id, Sender::System, content).await,
-            Err(EngineError::Refused(reason)) => {
-                let new = kefu_store::NewOutbound {
-                    conversation_id: id,
-                    sender: Sender::System,
-                    content,
-                    dedupe_key: None,
-                    created_at: self.clock.now(),
-                };
-                let (m, _) = self.store.record_sent(new).await?;
-                let failed =
-                    self.store.set_message_status(m.id, DeliveryStatus::Failed, Some(&reason)).await?;
-                let conversation = self.store.conversation(id).await?;
-                self.publish(
-                    Subject::conversation(id),
-                    Event::MessageCreated { message: failed.clone(), conversation },
-                )
-                .await;
-                Ok(failed)
-            }
-            Err(e) => Err(e),
-        }
+        let effect = self.window(&conv).await?.send(&conv, Sender::System, content);
+        let applied = self.commit(vec![effect]).await?;
+        applied.messages.into_iter().next().ok_or(EngineError::NotFound)
     }
 
-    /// [`Engine::tell`] for one of kefu's configurable texts; an empty text turns it off.
-    pub(crate) async fn tell_text(&self, id: ConversationId, text: &str) -> Result<Option<Message>> {
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
-        self.tell(id, Content::text(text)).await.map(Some)
-    }
-
+    /// The closing message (结束语) of the conversation's group, or the deployment's.
     async fn closing_text(&self, conv: &Conversation) -> Result<String> {
         let group = match conv.status.group {
             Some(g) => self.store.skill_group(g).await?.routing.closing_message,
@@ -80,25 +52,50 @@ impl Engine {
         Ok(group.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| self.routing.closed.clone()))
     }
 
-    /// After an agent closed a conversation: the closing message (结束语), the survey, and the
-    /// freed capacity goes to the queue.
-    pub(crate) async fn after_agent_close(&self, conv: &Conversation) -> Result<()> {
-        let text = self.closing_text(conv).await?;
-        let closing = self.tell_text(conv.id, &text).await?;
-        // A survey after a closing message the platform refused could not arrive either.
-        let refused = closing.is_some_and(|m| m.status == DeliveryStatus::Failed);
-        if self.routing.survey && !refused {
-            let sent = self.tell_text(conv.id, &self.routing.survey_prompt).await?;
-            if sent.is_some_and(|m| m.status != DeliveryStatus::Failed) {
-                let until = self.clock.now().plus(Duration::from_secs(self.routing.survey_minutes * 60));
-                self.store.open_survey(conv.id, until).await?;
-            }
-        }
-        self.drain().await?;
-        Ok(())
+    /// The groups whose queues an agent's freed capacity may serve.
+    async fn freed_by(&self, agent: Option<AgentId>) -> Result<Vec<Effect>> {
+        let groups = match agent {
+            Some(a) => self.store.agent(a).await?.skill_groups,
+            None => vec![],
+        };
+        Ok(self.serve_queues_of(&groups))
     }
 
-    /// Moves a conversation to another agent or group, leaving a note for whoever takes it.
+    /// An agent closes a conversation: the close, the closing message, the survey and serving
+    /// the queue the freed capacity belongs to, in one transaction.
+    pub async fn close(&self, agent: &Agent, id: ConversationId) -> Result<Conversation> {
+        let conv = self.store.conversation(id).await?;
+        if conv.state() == ConversationState::Assigned {
+            Self::check_holder(agent, &conv)?;
+        } else if !agent.role.at_least(Role::Supervisor) && conv.state() != ConversationState::Closed {
+            return Err(EngineError::Forbidden("only the serving agent or a supervisor may close it"));
+        }
+        let mut e = vec![Effect::Transition {
+            conversation: id,
+            event: ConversationEvent::Close { reason: CloseReason::Agent },
+        }];
+        let mut window = self.window(&conv).await?;
+        let closing = window.tell(&conv, &self.closing_text(&conv).await?);
+        // A survey after a closing message the platform refused could not arrive either.
+        let refused = matches!(closing, Some(Effect::Refused { .. }));
+        e.extend(closing);
+        if self.routing.survey
+            && !refused
+            && let Some(survey) = window.tell(&conv, &self.routing.survey_prompt)
+        {
+            if matches!(survey, Effect::Send(_)) {
+                let until = self.clock.now().plus(Duration::from_secs(self.routing.survey_minutes * 60));
+                e.push(Effect::OpenSurvey { conversation: id, until });
+            }
+            e.push(survey);
+        }
+        e.extend(self.freed_by(conv.status.agent).await?);
+        let applied = self.commit(e).await?;
+        Ok(applied.conversations.into_iter().find(|c| c.id == id).unwrap_or(conv))
+    }
+
+    /// Moves a conversation to another agent or group with a note for whoever takes it, and
+    /// serves the queues concerned, in one transaction.
     pub async fn transfer(
         &self,
         by: &Agent,
@@ -125,22 +122,25 @@ impl Engine {
             TransferTo::Agent(a) => ConversationEvent::Transfer { agent: a },
             TransferTo::Group(g) => ConversationEvent::TransferToGroup { group: g },
         };
-        let moved = self.apply(id, event).await?;
         let text = if note.trim().is_empty() {
             format!("{} 转接了会话", by.display_name)
         } else {
             format!("{} 转接备注：{note}", by.display_name)
         };
-        self.note(id, Sender::Agent { id: by.id }, &text).await?;
-        if let TransferTo::Group(_) = to {
-            self.route(id).await?;
+        let mut e = vec![
+            Effect::Transition { conversation: id, event },
+            Effect::Note { conversation: id, sender: Sender::Agent { id: by.id }, text },
+        ];
+        if let TransferTo::Group(g) = to {
+            e.push(self.now_job(Job::ServeQueue { group: Some(g) }));
         }
-        self.drain().await?;
-        Ok(self.store.conversation(moved.id).await?)
+        e.extend(self.freed_by(conv.status.agent).await?);
+        let applied = self.commit(e).await?;
+        Ok(applied.conversations.into_iter().find(|c| c.id == id).unwrap_or(conv))
     }
 
-    /// Sets an agent's status. Going offline hands their conversations back to routing (to a
-    /// colleague, or leave-message when nobody is left); coming online serves the queue.
+    /// Sets an agent's status. Going offline hands their conversations back to routing (each
+    /// requeued with its queue served, atomically); coming online serves their queues.
     pub async fn set_agent_status(&self, agent: AgentId, status: AgentStatus) -> Result<Agent> {
         let updated = self.store.set_agent_status(agent, status).await?;
         if status == AgentStatus::Offline {
@@ -151,54 +151,120 @@ impl Engine {
                 ..Default::default()
             };
             for c in self.store.conversations(&filter).await? {
-                self.apply(c.conversation.id, ConversationEvent::Requeue).await?;
-                self.route(c.conversation.id).await?;
+                let c = c.conversation;
+                if c.status.agent != Some(agent) {
+                    continue;
+                }
+                let e = vec![
+                    Effect::Transition { conversation: c.id, event: ConversationEvent::Requeue },
+                    self.now_job(Job::ServeQueue { group: c.status.group }),
+                ];
+                match self.commit(e).await {
+                    Ok(_) | Err(EngineError::Illegal(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
-        self.drain().await?;
+        self.commit(self.serve_queues_of(&updated.skill_groups)).await?;
         Ok(updated)
     }
 
-    /// Periodic work, driven by the injected clock: agents whose workbench went away go
-    /// offline, idle conversations close with their own message, queue waits past the group's
-    /// timeout become leave-message tickets, and the queue is served.
-    pub async fn tick(&self) -> Result<()> {
+    /// Periodic work, one node at a time (a lease in the database): finds absent agents, idle
+    /// conversations and waits past their group's timeout, and queues one job for each (which
+    /// checks again before acting, so a duplicate or late one does nothing).
+    pub async fn tick(&self) -> Result<usize> {
         let now = self.clock.now();
+        let until = now.plus(Duration::from_secs(self.routing.tick_seconds.max(5) * 3));
+        if !self.store.take_lease("lifecycle-tick", &self.node, now, until).await? {
+            return Ok(0);
+        }
+        let mut jobs = vec![];
         if self.routing.presence_timeout_secs > 0 {
             let before = now.minus(Duration::from_secs(self.routing.presence_timeout_secs));
-            for agent in self.store.absent_agents(before).await? {
-                tracing::info!(%agent, "agent's workbench is gone; setting them offline");
-                self.set_agent_status(agent, AgentStatus::Offline).await?;
-            }
+            jobs.extend(
+                self.store.absent_agents(before).await?.into_iter().map(|agent| Job::AgentAbsent { agent }),
+            );
         }
         if self.routing.idle_timeout_minutes > 0 {
             let before = now.minus(Duration::from_secs(self.routing.idle_timeout_minutes * 60));
-            for c in self.store.idle_since(before).await? {
-                self.apply(c.id, ConversationEvent::Close { reason: CloseReason::IdleTimeout }).await?;
-                self.tell_text(c.id, &self.routing.idle_closed).await?;
+            jobs.extend(
+                self.store
+                    .idle_since(before)
+                    .await?
+                    .into_iter()
+                    .map(|c| Job::IdleCheck { conversation: c.id }),
+            );
+        }
+        for g in self.store.skill_groups().await? {
+            let Some(t) = g.routing.queue_timeout_secs else { continue };
+            let before = now.minus(Duration::from_secs(u64::from(t)));
+            for row in self.store.queue_rows(Some(g.id), Timestamp(i64::MAX)).await? {
+                if row.conversation.queued_at.is_some_and(|q| q <= before) {
+                    jobs.push(Job::QueueTimeout { conversation: row.conversation.id });
+                }
             }
         }
-        for c in self.store.queue(None).await? {
-            let Some(g) = c.status.group else { continue };
-            let timeout = self.store.skill_group(g).await?.routing.queue_timeout_secs;
-            let waited = c.queued_at.map(|q| now.since(q)).unwrap_or_default();
-            if timeout.is_some_and(|t| waited >= Duration::from_secs(u64::from(t))) {
-                self.apply(c.id, ConversationEvent::LeaveMessage).await?;
-                self.tell_text(c.id, &self.routing.leave_message).await?;
-            }
+        self.store.purge_guards(now, now.minus(Duration::from_secs(24 * 3600))).await?;
+        let n = jobs.len();
+        self.enqueue(jobs.into_iter().map(|job| NewJob { job, run_at: now }).collect()).await?;
+        Ok(n)
+    }
+
+    /// The `idle_check` job: closes a conversation nobody wrote in for the idle timeout, if
+    /// nothing happened since it was found.
+    pub async fn idle_check(&self, id: ConversationId) -> Result<Vec<Effect>> {
+        let conv = self.store.conversation(id).await?;
+        let before = self.clock.now().minus(Duration::from_secs(self.routing.idle_timeout_minutes * 60));
+        let active = conv.updated_at >= before || conv.last_inbound_at.is_some_and(|t| t >= before);
+        if self.routing.idle_timeout_minutes == 0
+            || active
+            || !matches!(conv.state(), ConversationState::Bot | ConversationState::Assigned)
+        {
+            return Ok(vec![]);
         }
-        self.drain().await?;
+        let mut e = vec![
+            Effect::Expect { conversation: id, updated_at: conv.updated_at },
+            Effect::Transition {
+                conversation: id,
+                event: ConversationEvent::Close { reason: CloseReason::IdleTimeout },
+            },
+        ];
+        e.extend(self.window(&conv).await?.tell(&conv, &self.routing.idle_closed));
+        e.extend(self.freed_by(conv.status.agent).await?);
+        Ok(e)
+    }
+
+    /// The `queue_timeout` job: a wait past the group's queue timeout becomes leave-message.
+    pub async fn queue_timeout(&self, id: ConversationId) -> Result<Vec<Effect>> {
+        let conv = self.store.conversation(id).await?;
+        let Some(g) = conv.status.group else { return Ok(vec![]) };
+        let timeout = self.store.skill_group(g).await?.routing.queue_timeout_secs;
+        let waited = conv.queued_at.map(|q| self.clock.now().since(q));
+        let over = matches!((timeout, waited), (Some(t), Some(w)) if w >= Duration::from_secs(u64::from(t)));
+        if conv.state() != ConversationState::Queued || !over {
+            return Ok(vec![]);
+        }
+        let mut e = vec![
+            Effect::Expect { conversation: id, updated_at: conv.updated_at },
+            Effect::Transition { conversation: id, event: ConversationEvent::LeaveMessage },
+        ];
+        e.extend(self.window(&conv).await?.tell(&conv, &self.routing.leave_message));
+        Ok(e)
+    }
+
+    /// The `agent_absent` job: the agent goes offline if their workbench is still silent.
+    pub async fn agent_absent(&self, agent: AgentId) -> Result<()> {
+        let before = self.clock.now().minus(Duration::from_secs(self.routing.presence_timeout_secs));
+        if self.store.absent_agents(before).await?.contains(&agent) {
+            tracing::info!(%agent, "agent's workbench is gone; setting them offline");
+            self.set_agent_status(agent, AgentStatus::Offline).await?;
+        }
         Ok(())
     }
 
     /// The agent's workbench is alive (logged in, or its live feed spoke).
     pub async fn seen(&self, agent: AgentId) -> Result<()> {
         Ok(self.store.touch_agent(agent, self.clock.now()).await?)
-    }
-
-    /// Routes a conversation that is now waiting (new, or handed off by the bot).
-    pub async fn route_if_queued(&self, id: ConversationId) -> Result<Routed> {
-        self.route(id).await
     }
 }
 

@@ -45,12 +45,13 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait after `attempts` failed attempts: base, 2×base, 4×base… up to `max_delay`.
     pub fn delay(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
-        self.base.saturating_mul(factor).min(self.max_delay)
+        crate::jobs::backoff(self.base, self.max_delay, attempts)
     }
 }
 
 pub struct OutboxWorker {
+    /// This worker's name in its leases.
+    node: String,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
@@ -71,13 +72,15 @@ impl OutboxWorker {
         policy: RetryPolicy,
         wake: Arc<Notify>,
     ) -> Self {
-        OutboxWorker { store, bus, clock, senders, policy, wake }
+        let node = format!("outbox-{:016x}", rand::random::<u64>());
+        OutboxWorker { node, store, bus, clock, senders, policy, wake }
     }
 
     /// Sends every job due now; returns how many were attempted.
     pub async fn run_once(&self) -> Result<usize> {
         let now = self.clock.now();
-        let jobs = self.store.claim_due(now, now.plus(self.policy.lease), BATCH).await?;
+        let lease = format!("{}:{:016x}", self.node, rand::random::<u64>());
+        let jobs = self.store.claim_due(now, now.plus(self.policy.lease), BATCH, &lease).await?;
         let n = jobs.len();
         let results: Vec<Result<()>> = futures::stream::iter(jobs)
             .map(|job| self.deliver(job))
@@ -95,7 +98,10 @@ impl OutboxWorker {
         if let JobResult::GiveUp { error } | JobResult::RetryAt { error, .. } = &result {
             tracing::warn!(message = %job.message.id, attempts = job.attempts, %error, "delivery failed");
         }
-        let message = self.store.finish_job(job.id, result, self.clock.now()).await?;
+        let Some(message) = self.store.finish_job(job.id, &job.lease, result, self.clock.now()).await? else {
+            tracing::warn!(message = %job.message.id, "send took longer than its lease; the newer attempt's result stands");
+            return Ok(());
+        };
         let subject = Subject::conversation(message.conversation_id);
         if let Err(e) = self.bus.publish(subject, Event::MessageUpdated { message }).await {
             tracing::warn!(error = %e, "delivery status not published");

@@ -92,6 +92,7 @@ fn kf_inbound(
         received_at: engine.clock().now(),
         initial_state: ConversationState::Queued,
         initial_group: None,
+        passive: false,
     }
 }
 
@@ -109,8 +110,7 @@ async fn kf_item(
             else {
                 return Ok(0);
             };
-            kf_new_session(engine, p, channel, creds, &a).await;
-            engine.respond(&a, false).await?;
+            kf_new_session(p, channel, creds, &a).await;
             return Ok(1);
         }
         KfItem::EnterSession { external_userid, welcome_code, send_time } => {
@@ -128,7 +128,7 @@ async fn kf_item(
         }
     };
     let IngestOutcome::Accepted(a) = engine.receive(inbound).await? else { return Ok(0) };
-    kf_new_session(engine, p, channel, creds, &a).await;
+    kf_new_session(p, channel, creds, &a).await;
     // Without a welcome_code WeChat already greeted the customer (natively or within 48 h).
     if let (Some(code), Some(welcome)) = (welcome_code, engine.quick_reply(&a.message).await?)
         && let Content::Text { text } = &welcome
@@ -139,14 +139,9 @@ async fn kf_item(
     Ok(1)
 }
 
-/// A new conversation: serve it through the API (so send_msg works) and learn the UnionID.
-async fn kf_new_session(
-    engine: &Engine,
-    p: &Platforms,
-    channel: &Channel,
-    creds: &Credentials,
-    a: &kefu_store::Accepted,
-) {
+/// A new conversation is served through the API (so send_msg works); its `inbound` job
+/// learns the UnionID.
+async fn kf_new_session(p: &Platforms, channel: &Channel, creds: &Credentials, a: &kefu_store::Accepted) {
     if !a.new_conversation {
         return;
     }
@@ -154,7 +149,6 @@ async fn kf_new_session(
     if let Err(e) = kf(p, creds).trans_state(kfid, &a.identity.external_id, STATE_API).await {
         tracing::warn!(error = %e, "微信客服 session state not moved to API reception");
     }
-    enrich(engine, p, channel, &a.identity).await;
 }
 
 /// Our 微信客服 msgids are `kefu<message id>`; a failure report marks that message failed.

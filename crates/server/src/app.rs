@@ -18,7 +18,7 @@ use kefu_engine::bot::Bot;
 use kefu_engine::platforms::Platforms;
 use kefu_engine::webchat::WebchatOutbound;
 use kefu_engine::webhooks::WebhookWorker;
-use kefu_engine::{Bus, Engine, InProcBus, OutboxWorker, RetryPolicy, Senders};
+use kefu_engine::{Bus, Engine, InProcBus, JobPolicy, JobRunner, OutboxWorker, RetryPolicy, Senders};
 use kefu_store::{SecretCipher, SqlStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -33,8 +33,8 @@ use crate::error::ApiError;
 use crate::guard::{Buckets, Hasher};
 use crate::state::AppState;
 use crate::{
-    admin, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, groups, kb, media, ui, webchat,
-    webhooks_admin, ws_agent,
+    admin, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, groups, jobs_admin, kb, media,
+    ui, webchat, webhooks_admin, ws_agent,
 };
 
 pub struct App {
@@ -119,6 +119,8 @@ impl App {
             limits.new_visitors_per_ip_per_hour.div_ceil(60),
         ));
         let hasher = Arc::new(Hasher::new(limits.password_hashers));
+        let handlers = kefu_engine::handlers::Handlers::new(Some(platforms.clone()));
+        let jobs = JobRunner::new(engine.clone(), handlers, JobPolicy::default());
         let state = AppState {
             config: Arc::new(config),
             webhooks: Arc::new(WebhookWorker::new(dyn_store.clone(), clock.clone())),
@@ -128,6 +130,7 @@ impl App {
             senders,
             clock,
             hasher,
+            jobs,
             dummy_hash: Arc::default(),
             visitor_messages,
             new_visitors,
@@ -154,8 +157,10 @@ impl App {
     ) -> anyhow::Result<()> {
         let stop_rx = self.state.stopping.clone();
         let mut tasks = tokio::task::JoinSet::new();
-        tasks.spawn(self.worker.clone().run(stop_rx.clone()));
-        tasks.spawn(crate::hooks::run(self.state.clone(), stop_rx.clone()));
+        if self.state.config.workers {
+            tasks.spawn(self.worker.clone().run(stop_rx.clone()));
+            tasks.spawn(self.state.jobs.clone().run(stop_rx.clone()));
+        }
         tasks.spawn(crate::hooks::refresh_knowledge(self.state.clone(), stop_rx.clone()));
         let every = std::time::Duration::from_millis(self.state.config.webhook_poll_ms);
         tasks.spawn(self.state.webhooks.clone().run(every, stop_rx.clone()));
@@ -264,6 +269,8 @@ fn api_router() -> Router<AppState> {
         .route("/admin/webhooks/{id}", put(webhooks_admin::update))
         .route("/admin/webhooks/{id}/deliveries", get(webhooks_admin::deliveries))
         .route("/admin/deliveries/{id}/redeliver", post(webhooks_admin::redeliver))
+        .route("/admin/jobs", get(jobs_admin::list))
+        .route("/admin/jobs/{id}/retry", post(jobs_admin::retry))
         .route("/admin/settings/outbound", get(webhooks_admin::outbound).put(webhooks_admin::set_outbound))
         .route("/v1/conversations", get(data_api::conversations))
         .route("/v1/conversations/{id}", get(data_api::conversation))

@@ -12,10 +12,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kefu_channels::wechat::callback::{CallbackError, CallbackQuery};
 use kefu_channels::wechat::message::XmlMessage;
-use kefu_channels::wechat::oa::{OaCallback, Opened, passive_reply};
+use kefu_channels::wechat::oa::{OaCallback, Opened};
 use kefu_channels::wechat::wecom::{WecomCallback, WecomPush, classify};
 use kefu_domain::*;
-use kefu_store::{Accepted, Inbound, IngestOutcome, Profile};
+use kefu_store::{Inbound, IngestOutcome, Profile};
 
 use crate::state::AppState;
 
@@ -75,8 +75,9 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> Reject {
     Reject(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into())
 }
 
-fn inbound_of(channel: &Channel, m: XmlMessage, now: Timestamp) -> Inbound {
+fn inbound_of(channel: &Channel, m: XmlMessage, now: Timestamp, passive: bool) -> Inbound {
     Inbound {
+        passive,
         channel_id: channel.id,
         external_id: m.from,
         profile: Profile::default(),
@@ -85,21 +86,6 @@ fn inbound_of(channel: &Channel, m: XmlMessage, now: Timestamp) -> Inbound {
         received_at: now,
         initial_state: ConversationState::Queued,
         initial_group: None,
-    }
-}
-
-/// After a new customer message: fetch their UnionID in the background, and close the
-/// conversation when they unfollow.
-fn after_accept(state: &AppState, channel: &Channel, a: &Accepted) {
-    if a.new_conversation {
-        let (s, ch, id) = (state.clone(), channel.clone(), a.identity.clone());
-        tokio::spawn(async move { kefu_engine::wechat::enrich(&s.engine, &s.platforms, &ch, &id).await });
-    }
-    if matches!(&a.message.content, Content::Event { event, .. } if event == "unsubscribe") {
-        let (s, id) = (state.clone(), a.conversation.id);
-        tokio::spawn(async move {
-            let _ = s.engine.apply(id, ConversationEvent::Close { reason: CloseReason::Customer }).await;
-        });
     }
 }
 
@@ -143,21 +129,12 @@ async fn wechat_message_inner(
     let now = state.clock.now();
     let opened = cb.open(q, text, now).map_err(reject)?;
     let msg = cb.message(&opened).map_err(reject)?;
-    let reply = match state
-        .engine
-        .receive_retrying(inbound_of(&channel, msg.clone(), now))
-        .await
-        .map_err(unavailable)?
-    {
-        IngestOutcome::Accepted(a) => {
-            after_accept(state, &channel, &a);
-            quick_passive(state, &a).await
-        }
-        IngestOutcome::Duplicate(m) => {
-            state.engine.passive_reply_to(&m).await.ok().flatten().map(|r| r.content)
-        }
+    let inbound = inbound_of(&channel, msg.clone(), now, true);
+    let reply = match state.engine.receive_retrying(inbound).await.map_err(unavailable)? {
+        IngestOutcome::Accepted(a) => passive_reply(state, &channel, &a).await,
+        IngestOutcome::Duplicate(m) => retried_reply(state, &channel, &m).await,
     };
-    let xml = reply.and_then(|c| passive_reply(&msg, &c, now));
+    let xml = reply.and_then(|c| kefu_channels::wechat::oa::passive_reply(&msg, &c, now));
     Ok(match xml {
         Some(xml) => {
             let nonce = q.nonce.clone().unwrap_or_default();
@@ -174,11 +151,35 @@ fn seal(cb: &OaCallback, opened: &Opened, xml: &str, now: Timestamp, nonce: &str
     cb.seal(opened, xml, now, nonce)
 }
 
-/// The reply that fits in this HTTP response (recorded before it is returned); the rest goes
-/// through the send API. If the budget runs out, WeChat retries and the retry finds the
-/// recorded reply.
-async fn quick_passive(state: &AppState, accepted: &Accepted) -> Option<Content> {
-    tokio::time::timeout(PASSIVE_BUDGET, state.engine.respond(accepted, true)).await.ok()?.ok()?
+/// The reply that fits in this HTTP response: the message's `inbound` job runs at once (on
+/// the job runner, never cancelled) and holds its first reply for a few seconds; if the job
+/// is done within the budget, that reply is taken for the response. Otherwise WeChat gets
+/// `success` and the held reply goes out through the customer-service API right away.
+async fn passive_reply(state: &AppState, channel: &Channel, a: &kefu_store::Accepted) -> Option<Content> {
+    let inbound = &a.message;
+    let done = state.jobs.expedite(a.job?).await;
+    let finished = tokio::time::timeout(PASSIVE_BUDGET, done).await.is_ok();
+    let key = kefu_engine::turns::passive_key(inbound.id);
+    let now = state.clock.now();
+    if finished && let Ok(Some(m)) = state.store.take_held(channel.id, &key, now).await {
+        state.engine.announce_message(m.clone()).await;
+        return Some(m.content);
+    }
+    if let Err(e) = state.store.release_held(channel.id, &key, now).await {
+        tracing::warn!(error = %e, "held reply not released; it goes out when its hold ends");
+    }
+    None
+}
+
+/// WeChat retried a message we already stored: give the passive reply again if that is how
+/// it was answered (the first response may have been lost), or take a reply still held.
+async fn retried_reply(state: &AppState, channel: &Channel, inbound: &Message) -> Option<Content> {
+    let key = kefu_engine::turns::passive_key(inbound.id);
+    if let Ok(Some(m)) = state.store.take_held(channel.id, &key, state.clock.now()).await {
+        return Some(m.content);
+    }
+    let earlier = state.engine.passive_reply_to(inbound).await.ok().flatten()?;
+    (earlier.platform_msg_id.as_deref() == Some(kefu_store::PASSIVE)).then_some(earlier.content)
 }
 
 pub async fn wecom_verify(
@@ -222,27 +223,13 @@ async fn wecom_message_inner(
     let doc = cb.open(q, text, now).map_err(reject)?;
     match classify(&doc).map_err(reject)? {
         WecomPush::KfNotify { open_kfid, token } => {
+            // WeCom wants its answer within 5 s; the pull is a job that may take longer.
             let target = kf_channel(state, &channel, &open_kfid).await?;
-            let s = state.clone();
-            // WeCom wants its answer within 5 s; pulling can take longer, so it runs apart.
-            tokio::spawn(async move {
-                if let Err(e) = kefu_engine::wechat::kf_pull(&s.engine, &s.platforms, &target, &token).await {
-                    tracing::warn!(error = %e, "微信客服 pull failed");
-                }
-            });
+            let job = NewJob { job: Job::KfPull { channel: target.id, token }, run_at: now };
+            state.engine.enqueue(vec![job]).await.map_err(unavailable)?;
         }
         WecomPush::Message(m) => {
-            if let IngestOutcome::Accepted(a) =
-                state.engine.receive_retrying(inbound_of(&channel, m, now)).await.map_err(unavailable)?
-            {
-                after_accept(state, &channel, &a);
-                let s = state.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = s.engine.respond(&a, false).await {
-                        tracing::warn!(error = %e, "no reply to a WeCom message");
-                    }
-                });
-            }
+            state.engine.receive_retrying(inbound_of(&channel, m, now, false)).await.map_err(unavailable)?;
         }
     }
     // WeCom: HTTP 200 with an empty body means "received"; replies go through the API.

@@ -48,9 +48,16 @@ pub struct Config {
     /// capped per address.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Run the job runner and the outbox worker on this node (tests drive them by hand).
+    #[serde(default = "yes")]
+    pub workers: bool,
     /// Timeouts and caps against slow, silent and flooding clients.
     #[serde(default)]
     pub limits: Limits,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Abuse limits; see `kefu.default.toml` for what each means.

@@ -12,7 +12,6 @@ use kefu_channels::dingtalk::events::{EventCallback, EventQuery};
 use kefu_channels::dingtalk::robot::{self, Robot};
 use kefu_channels::dingtalk::sign;
 use kefu_domain::ChannelKind;
-use kefu_store::{Accepted, IngestOutcome};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -59,26 +58,10 @@ async fn robot_inner(state: &AppState, key: &str, headers: &HeaderMap, body: &By
             "this signature was already used for another message".into(),
         ));
     }
-    let outcome =
-        kefu_engine::dingtalk::receive(&state.engine, &channel, message).await.map_err(unavailable)?;
-    if let IngestOutcome::Accepted(a) = outcome {
-        after_accept(state, &channel, *a);
-    }
+    // The answer and the profile lookup are jobs written with the message: DingTalk gets its
+    // acknowledgement at once and nothing is lost if this node dies.
+    kefu_engine::dingtalk::receive(&state.engine, &channel, message).await.map_err(unavailable)?;
     Ok(())
-}
-
-/// The reply and the profile lookup run after the acknowledgement: DingTalk redelivers when a
-/// callback is slow.
-fn after_accept(state: &AppState, channel: &kefu_domain::Channel, a: Accepted) {
-    let (s, ch) = (state.clone(), channel.clone());
-    tokio::spawn(async move {
-        if a.new_conversation {
-            kefu_engine::dingtalk::enrich(&s.engine, &s.platforms, &ch, &a.identity).await;
-        }
-        if let Err(e) = s.engine.respond(&a, false).await {
-            tracing::warn!(error = %e, "no reply to a DingTalk message");
-        }
-    });
 }
 
 pub async fn event(

@@ -56,7 +56,8 @@ pub async fn update(
     validate(&f)?;
     let g = SkillGroup { id: SkillGroupId(id), name: f.name.trim().to_owned(), routing: f.routing };
     let saved = state.store.update_skill_group(&g).await?;
-    state.engine.drain().await?;
+    // New rules, hours or strategy apply to those already waiting, on every node.
+    state.engine.serve_queues(&[saved.id]).await?;
     Ok(Json(saved))
 }
 
@@ -89,6 +90,6 @@ pub async fn update_agent(
         return Err(ApiError::BadRequest(format!("no skill group {}", g.0)));
     }
     let agent = state.store.set_agent_routing(current.id, f.capacity, &groups).await?;
-    state.engine.drain().await?;
+    state.engine.serve_queues(&agent.skill_groups).await?;
     Ok(Json(agent))
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod groups;
 pub mod guard;
 pub mod hooks;
+pub mod jobs_admin;
 pub mod kb;
 pub mod listen;
 pub mod media;

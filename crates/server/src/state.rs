@@ -22,6 +22,8 @@ pub struct AppState {
     pub senders: Senders,
     pub clock: Arc<dyn Clock>,
     pub webhooks: Arc<WebhookWorker>,
+    /// Durable jobs; callbacks start a message's job early to answer in the HTTP response.
+    pub jobs: Arc<kefu_engine::JobRunner>,
     /// argon2 on a bounded blocking pool.
     pub hasher: Arc<Hasher>,
     /// A real argon2 hash of a random password, checked for unknown usernames (made on first use).

@@ -157,18 +157,12 @@ async fn accept_text(
         received_at: state.clock.now(),
         initial_state: ConversationState::Queued,
         initial_group: None,
+        passive: false,
     };
     match state.engine.receive_retrying(inbound).await {
+        // The bot's reply is the message's `inbound` job, written with it: it survives a crash.
         Ok(IngestOutcome::Accepted(a)) => {
-            let message = VisitorMessage::from(&a.message);
-            let s = state.clone();
-            // The bot's reply travels like an agent's (outbox → the visitor's subject), after the ack.
-            tokio::spawn(async move {
-                if let Err(e) = s.engine.respond(&a, false).await {
-                    tracing::warn!(error = %e, "no reply to a visitor message");
-                }
-            });
-            ServerFrame::Ack { client_id, message }
+            ServerFrame::Ack { client_id, message: VisitorMessage::from(&a.message) }
         }
         Ok(IngestOutcome::Duplicate(m)) => ServerFrame::Ack { client_id, message: VisitorMessage::from(&m) },
         Err(e) => {

@@ -50,6 +50,7 @@ async fn ingest_all(store: &SqlStore, writers: usize) -> Duration {
                     received_at: Timestamp(1),
                     initial_state: ConversationState::Bot,
                     initial_group: None,
+                    passive: false,
                 };
                 store.ingest(inb).await.unwrap();
             }

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// Someone else changed the row first; the caller may re-read and retry.
     #[error("concurrent update")]
     Concurrent,
+    /// The job's lease ran out and another worker took it over; nothing was written.
+    #[error("the job's lease was lost")]
+    LeaseLost,
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("secret encryption: {0}")]

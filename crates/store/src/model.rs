@@ -52,6 +52,9 @@ pub struct Inbound {
     pub initial_state: ConversationState,
     /// The skill group it starts with, if this message opens one.
     pub initial_group: Option<SkillGroupId>,
+    /// The platform waits for a reply in its HTTP response (WeChat's passive reply): the
+    /// answer's first message is held briefly so the callback can return it.
+    pub passive: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +71,12 @@ pub struct Accepted {
     pub customer: Customer,
     pub identity: Identity,
     pub new_conversation: bool,
+    /// The message's `inbound` job, written with it.
+    pub job: Option<i64>,
 }
+
+/// `platform_msg_id` of a reply that went back in the platform's HTTP response.
+pub const PASSIVE: &str = "passive";
 
 /// An outbound message to be written together with its outbox job.
 #[derive(Debug, Clone)]
@@ -108,6 +116,7 @@ pub struct ConversationSummary {
 #[derive(Debug, Clone)]
 pub struct OutboxJob {
     pub id: i64,
+    pub lease: String,
     pub attempts: u32,
     pub message: Message,
     pub identity: Identity,
@@ -222,4 +231,74 @@ pub struct PossibleMatch {
     pub customer: kefu_domain::CustomerId,
     pub display_name: String,
     pub phone: String,
+}
+
+/// Effects to apply in one transaction; with `finish`, the job `(id, lease)` they complete is
+/// marked done in it too, or nothing is applied if that lease was lost.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub effects: Vec<kefu_domain::Effect>,
+    pub now: Timestamp,
+    pub finish: Option<(i64, String)>,
+}
+
+impl Batch {
+    pub fn new(effects: Vec<kefu_domain::Effect>, now: Timestamp) -> Self {
+        Batch { effects, now, finish: None }
+    }
+}
+
+/// What a batch changed, for the events published after the commit.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// Every conversation the batch changed or wrote to, as committed.
+    pub conversations: Vec<Conversation>,
+    pub messages: Vec<Message>,
+    pub jobs: Vec<i64>,
+    /// A message now waits in the outbox.
+    pub queued_sends: bool,
+    pub(crate) touched: Vec<ConversationId>,
+}
+
+/// A job claimed under `lease`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub job: kefu_domain::Job,
+    /// Including this one.
+    pub attempts: u32,
+    pub lease: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnd {
+    Done,
+    RetryAt { at: Timestamp, error: String },
+    Failed { error: String },
+}
+
+/// A job as an admin sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub lane: String,
+    pub state: String,
+    pub attempts: u32,
+    pub run_at: Timestamp,
+    pub last_error: Option<String>,
+    pub payload: serde_json::Value,
+    pub updated_at: Timestamp,
+}
+
+/// A conversation waiting in a queue, with what routing decides on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub conversation: Conversation,
+    pub told: Option<u32>,
+    /// The agent who last served this customer since the sticky window's start.
+    pub last_agent: Option<AgentId>,
+    pub channel_kind: ChannelKind,
+    /// Messages sent since the customer last wrote (platform windows count them).
+    pub sent_since: u32,
 }

@@ -132,9 +132,22 @@ pub trait MessageStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` due jobs, leasing them until `lease_until`. Per conversation only the
     /// oldest unfinished job is ever claimable, so messages arrive in the order they were written.
-    async fn claim_due(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<OutboxJob>>;
-    /// Records a job's result and the message's delivery status, atomically.
-    async fn finish_job(&self, job_id: i64, result: JobResult, now: Timestamp) -> Result<Message>;
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        lease: &str,
+    ) -> Result<Vec<OutboxJob>>;
+    /// Records a job's result and the message's delivery status, atomically — only if `lease`
+    /// still holds the job (`None` otherwise: the lease ran out and another attempt owns it).
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        lease: &str,
+        result: JobResult,
+        now: Timestamp,
+    ) -> Result<Option<Message>>;
     /// The earliest time a pending job becomes due, for the worker's sleep.
     async fn next_due(&self) -> Result<Option<Timestamp>>;
 }
@@ -263,6 +276,14 @@ pub trait RoutingStore: Send + Sync {
     /// Queued conversations of a group (all groups with `None`) whose customer is waiting —
     /// has written, not only followed — longest waiting first.
     async fn queue(&self, group: Option<SkillGroupId>) -> Result<Vec<Conversation>>;
+    /// One queue exactly (`None`: the conversations in no group), longest waiting first, with
+    /// each customer's last agent since `sticky_since`. A conversation whose latest message is
+    /// still being answered (its `inbound` job pending) is not in it yet: that job serves it
+    /// once the welcome and the bot's answer are written, so they come first.
+    async fn queue_rows(&self, group: Option<SkillGroupId>, sticky_since: Timestamp)
+    -> Result<Vec<QueueRow>>;
+    /// The group's round-robin pointer: the agent it assigned last.
+    async fn rr_last(&self, group: SkillGroupId) -> Result<Option<AgentId>>;
     async fn queue_position_told(&self, id: ConversationId) -> Result<Option<u32>>;
     async fn set_queue_position_told(&self, id: ConversationId, position: u32) -> Result<()>;
     /// Open conversations served by the bot or an agent with no activity since `before`.
@@ -410,6 +431,45 @@ pub trait GuardStore: Send + Sync {
     async fn put_setting_secrets(&self, key: &str, secrets: &serde_json::Value) -> Result<()>;
 }
 
+/// Applying decisions: a batch of effects in one transaction (see `sql/apply.rs`), and taking a
+/// reply held for WeChat's passive reply.
+#[async_trait]
+pub trait ApplyStore: Send + Sync {
+    /// All effects or none; `StoreError::Concurrent` when a precondition no longer holds (the
+    /// caller decides again on fresh data), `LeaseLost` when the finishing job was taken over.
+    async fn apply(&self, batch: Batch) -> Result<Applied>;
+    /// Takes the held message with this key for the HTTP response, if no worker started it.
+    async fn take_held(&self, channel: ChannelId, key: &str, now: Timestamp) -> Result<Option<Message>>;
+    /// Sends the held message through the API now instead of at the end of its hold.
+    async fn release_held(&self, channel: ChannelId, key: &str, now: Timestamp) -> Result<()>;
+}
+
+/// The durable job table and node leases (see `sql/jobs.rs`).
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn enqueue_jobs(&self, jobs: &[kefu_domain::NewJob], now: Timestamp) -> Result<Vec<i64>>;
+    /// Claims up to `limit` due jobs (only job `only`, if given) under `lease` until `until`.
+    async fn claim_jobs(
+        &self,
+        only: Option<i64>,
+        lease: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>>;
+    /// Records the end of an attempt; false if `lease` no longer holds the job.
+    async fn end_job(&self, id: i64, lease: &str, end: JobEnd, now: Timestamp) -> Result<bool>;
+    async fn next_job_due(&self) -> Result<Option<Timestamp>>;
+    /// Jobs in a state (`failed`, `pending`, `done`), newest first.
+    async fn jobs(&self, state: &str, limit: u32) -> Result<Vec<JobRow>>;
+    /// Puts a failed job back, due now.
+    async fn retry_job(&self, id: i64, now: Timestamp) -> Result<()>;
+    /// Takes (or renews) the named lease for `holder` unless another holder's is still running.
+    async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool>;
+    /// Gives up every lease of `holder` (a node shutting down), including claimed jobs.
+    async fn release_leases(&self, holder: &str) -> Result<()>;
+}
+
 /// Everything kefu stores. One implementation serves SQLite and PostgreSQL.
 pub trait Store:
     ChannelStore
@@ -427,6 +487,8 @@ pub trait Store:
     + PhoneStore
     + AccessStore
     + GuardStore
+    + ApplyStore
+    + JobStore
     + Send
     + Sync
 {
@@ -448,6 +510,8 @@ impl<T> Store for T where
         + PhoneStore
         + AccessStore
         + GuardStore
+        + ApplyStore
+        + JobStore
         + Send
         + Sync
 {

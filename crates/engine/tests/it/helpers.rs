@@ -45,7 +45,8 @@ impl Outbound for ScriptedSender {
 }
 
 pub struct Harness {
-    pub engine: Engine,
+    pub engine: Arc<Engine>,
+    pub jobs: Arc<JobRunner>,
     pub bus: Arc<dyn Bus>,
     pub worker: OutboxWorker,
     pub clock: Arc<ManualClock>,
@@ -74,7 +75,9 @@ pub async fn harness() -> Harness {
     let clock = Arc::new(ManualClock::new(T0));
     let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
     let sender = Arc::new(ScriptedSender::default());
-    let engine = Engine::new(store.clone(), bus.clone(), clock.clone());
+    let engine = Arc::new(Engine::new(store.clone(), bus.clone(), clock.clone()));
+    let jobs =
+        JobRunner::new(engine.clone(), kefu_engine::handlers::Handlers::new(None), JobPolicy::default());
     let bus_handle = bus.clone();
     let senders = Senders::default().with(ChannelKind::Webchat, sender.clone());
     let worker =
@@ -92,13 +95,27 @@ pub async fn harness() -> Harness {
         )
         .await
         .unwrap();
-    Harness { engine, bus: bus_handle, worker, clock, sender, channel, store, _dir: dir }
+    Harness { engine, jobs, bus: bus_handle, worker, clock, sender, channel, store, _dir: dir }
 }
 
 impl Harness {
-    /// Another engine on the same database: a restart, or a second node.
-    pub fn restart(&self) -> Engine {
-        Engine::new(self.store.clone(), self.bus.clone(), self.clock.clone())
+    /// Another engine on the same database, with its own job runner: a restart, or a second node.
+    pub fn restart(&self) -> (Arc<Engine>, Arc<JobRunner>) {
+        let engine = Arc::new(Engine::new(self.store.clone(), self.bus.clone(), self.clock.clone()));
+        let jobs =
+            JobRunner::new(engine.clone(), kefu_engine::handlers::Handlers::new(None), JobPolicy::default());
+        (engine, jobs)
+    }
+
+    /// Runs every due job (the bot's turns, routing, timeouts), as a server's runner would.
+    pub async fn run_pending(&self) -> usize {
+        self.jobs.run_pending().await.unwrap()
+    }
+
+    /// The lifecycle tick, then the jobs it queued.
+    pub async fn tick(&self) {
+        self.engine.tick().await.unwrap();
+        self.run_pending().await;
     }
 
     pub async fn customer_says(&self, visitor: &str, key: &str, text: &str) -> Accepted {
@@ -111,6 +128,7 @@ impl Harness {
             received_at: self.clock.now(),
             initial_state: ConversationState::Queued,
             initial_group: None,
+            passive: false,
         };
         match self.engine.receive(inbound).await.unwrap() {
             IngestOutcome::Accepted(a) => *a,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::helpers::*;
 use kefu_domain::*;
 use kefu_engine::lifecycle::TransferTo;
-use kefu_engine::routing::Routed;
 use kefu_store::*;
 
 async fn online(h: &Harness, name: &str, capacity: u32, groups: Vec<SkillGroupId>) -> Agent {
@@ -39,7 +38,7 @@ async fn group(h: &Harness, name: &str, routing: GroupRouting) -> SkillGroup {
 /// A customer writes; the engine replies and routes, as the server does.
 async fn writes(h: &Harness, visitor: &str, key: &str, text: &str) -> Conversation {
     let a = h.customer_says(visitor, key, text).await;
-    h.engine.respond(&a, false).await.unwrap();
+    h.run_pending().await;
     h.store.conversation(a.conversation.id).await.unwrap()
 }
 
@@ -97,9 +96,9 @@ async fn round_robin_takes_turns_and_keeps_its_place_across_a_restart() {
             .push(assignee(&writes(&h, &format!("visitor-rr-{i:06}"), &format!("m{i}"), "请给我报价").await));
     }
     assert_eq!(order, vec![ids[0], ids[1], ids[2], ids[0], ids[1], ids[2], ids[0]]);
-    let restarted = h.restart();
+    let (_restarted, jobs) = h.restart();
     let a = h.customer_says("visitor-rr-after-restart", "m-after", "报价单").await;
-    restarted.respond(&a, false).await.unwrap();
+    jobs.run_pending().await.unwrap();
     let c = h.store.conversation(a.conversation.id).await.unwrap();
     assert_eq!(assignee(&c), ids[1], "the turn continues where it was");
 }
@@ -113,6 +112,7 @@ async fn a_returning_customer_gets_their_agent_within_the_window_and_anyone_afte
     let served_by = h.store.agent(assignee(&first)).await.unwrap();
     let other = if served_by.id == a.id { b.id } else { a.id };
     h.engine.close(&served_by, first.id).await.unwrap();
+    h.run_pending().await;
     // Load the serving agent so that least load alone would pick the other one.
     let filler = writes(&h, "visitor-filler-000001", "f1", "占位").await;
     assert_eq!(assignee(&filler), other);
@@ -122,13 +122,16 @@ async fn a_returning_customer_gets_their_agent_within_the_window_and_anyone_afte
     let again = writes(&h, "visitor-sticky-000001", "m2", "我又来了").await;
     assert_eq!(assignee(&again), served_by.id, "sticky within 24 hours");
     h.engine.close(&served_by, again.id).await.unwrap();
+    h.run_pending().await;
 
     h.clock.advance(Duration::from_secs(25 * 3600));
     h.engine.set_agent_status(other, AgentStatus::Offline).await.unwrap();
+    h.run_pending().await;
     for i in 3..5 {
         writes(&h, &format!("visitor-filler-{i:06}"), &format!("f{i}"), "占位").await;
     }
     h.engine.set_agent_status(other, AgentStatus::Online).await.unwrap();
+    h.run_pending().await;
     let later = writes(&h, "visitor-sticky-000001", "m3", "隔天再来").await;
     assert_eq!(assignee(&later), other, "after the window the least loaded agent takes it");
 }
@@ -146,6 +149,7 @@ async fn when_everyone_is_full_customers_queue_hear_their_place_and_are_served_i
     assert!(texts.iter().any(|t| t.contains("您排在第1位")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("您排在第2位")), "{texts:?}");
     h.engine.close(&agent, first.id).await.unwrap();
+    h.run_pending().await;
     assert_eq!(
         h.store.conversation(second.id).await.unwrap().state(),
         ConversationState::Assigned,
@@ -188,6 +192,7 @@ async fn with_nobody_online_and_when_the_last_agent_leaves_it_becomes_leave_mess
     let served = writes(&h, "visitor-offline-000002", "m2", "在吗").await;
     assert_eq!(assignee(&served), a.id);
     h.engine.set_agent_status(a.id, AgentStatus::Offline).await.unwrap();
+    h.run_pending().await;
     assert_eq!(h.store.conversation(served.id).await.unwrap().state(), ConversationState::LeaveMessage);
     let picked = h.engine.claim(&a, nobody.id).await.unwrap();
     assert_eq!(picked.state(), ConversationState::Assigned, "agents follow up on tickets");
@@ -207,13 +212,13 @@ async fn a_long_wait_and_a_silent_customer_time_out_with_their_own_messages() {
     let waiting = writes(&h, "visitor-timeout-000002", "m2", "网断了").await;
     assert_eq!(waiting.state(), ConversationState::Queued);
     h.clock.advance(Duration::from_secs(299));
-    h.engine.tick().await.unwrap();
+    h.tick().await;
     assert_eq!(h.store.conversation(waiting.id).await.unwrap().state(), ConversationState::Queued);
     h.clock.advance(Duration::from_secs(1));
-    h.engine.tick().await.unwrap();
+    h.tick().await;
     assert_eq!(h.store.conversation(waiting.id).await.unwrap().state(), ConversationState::LeaveMessage);
     h.clock.advance(Duration::from_secs(30 * 60));
-    h.engine.tick().await.unwrap();
+    h.tick().await;
     let closed = h.store.conversation(served.id).await.unwrap();
     assert_eq!(
         (closed.state(), closed.status.close_reason),
@@ -229,9 +234,11 @@ async fn after_closing_the_customer_rates_the_service_without_opening_a_new_conv
     let a = online(&h, "a", 5, vec![]).await;
     let c = writes(&h, "visitor-survey-000001", "m1", "你好").await;
     h.engine.close(&a, c.id).await.unwrap();
+    h.run_pending().await;
     assert!(received(&h).await.iter().any(|t| t.contains("请为本次服务打分")));
     let reply = h.customer_says("visitor-survey-000001", "m2", "5").await;
     assert_eq!(reply.conversation.id, c.id, "the rating belongs to the closed conversation");
+    h.run_pending().await;
     assert_eq!(h.store.conversation(c.id).await.unwrap().satisfaction, Some(5));
     assert!(received(&h).await.iter().any(|t| t == "感谢您的评价！"));
     let next = writes(&h, "visitor-survey-000001", "m3", "还有个问题").await;
@@ -249,8 +256,9 @@ async fn a_transfer_to_a_group_leaves_a_note_and_routes_within_that_group() {
     let helper = online(&h, "helper", 5, vec![support.id]).await;
     let c = writes(&h, "visitor-transfer-00001", "m1", "我想买空调").await;
     let holder = h.store.agent(assignee(&c)).await.unwrap();
-    let moved =
-        h.engine.transfer(&holder, c.id, TransferTo::Group(support.id), "客户其实要退款").await.unwrap();
+    h.engine.transfer(&holder, c.id, TransferTo::Group(support.id), "客户其实要退款").await.unwrap();
+    h.run_pending().await;
+    let moved = h.store.conversation(c.id).await.unwrap();
     assert_eq!((moved.state(), moved.status.agent), (ConversationState::Assigned, Some(helper.id)));
     let msgs = h.store.messages(c.id, MessagePage { before: None, limit: 50 }).await.unwrap();
     assert!(
@@ -276,5 +284,7 @@ async fn keywords_pick_the_group_of_a_new_conversation() {
     let r = online(&h, "r", 5, vec![after.id]).await;
     let c = writes(&h, "visitor-keyword-00001", "m1", "买的东西想退款").await;
     assert_eq!((c.status.group, c.status.agent), (Some(after.id), Some(r.id)));
-    assert_eq!(h.engine.route(c.id).await.unwrap(), Routed::NotQueued);
+    h.run_pending().await;
+    let again = h.store.conversation(c.id).await.unwrap();
+    assert_eq!(again.status, c.status, "serving the queues again changes nothing for an assigned chat");
 }

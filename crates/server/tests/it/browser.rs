@@ -11,7 +11,7 @@ const REPLY: &str = "您好，我是小李 🙂 <i>请稍等</i>";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text() {
     let Some(exe) = chromium_path() else { return };
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_live().await;
     let tb = launch(exe).await;
 
     let visitor = tb.isolated(&app.url("/demo")).await;
@@ -73,7 +73,7 @@ async fn a_visitor_and_an_agent_chat_through_real_browsers_and_markup_stays_text
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_teaches_the_bot_and_a_visitor_clicks_its_suggestion() {
     let Some(exe) = chromium_path() else { return };
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_live().await;
     let tb = launch(exe).await;
 
     let lead = tb.isolated(&app.url("/")).await;

@@ -49,7 +49,7 @@ const HISTORY: &str = "document.querySelector('#c360-history').textContent";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_on_wechat_and_dingtalk_with_one_phone_is_one_customer_in_the_workbench() {
     let Some(exe) = chromium_path() else { return };
-    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    let (app, sim) = TestApp::sandbox_configured(|c| c.workers = true).await;
     one_person_on_two_channels(&app, &sim).await;
     let tb = launch(exe).await;
     let lead = tb.isolated(&app.url("/")).await;

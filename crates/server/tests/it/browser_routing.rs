@@ -9,7 +9,7 @@ const ROW: &str = "[...document.querySelectorAll('#group-rows tr')]";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_edits_a_groups_rules_in_the_workbench_and_transfers_a_chat_with_a_note() {
     let Some(exe) = chromium_path() else { return };
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_live().await;
     let tb = launch(exe).await;
     let lead = tb.isolated(&app.url("/")).await;
     login(&lead, "lead", "lead123").await;

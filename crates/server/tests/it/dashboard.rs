@@ -27,6 +27,7 @@ async fn customer_writes(
         received_at: T0,
         initial_state: state,
         initial_group: None,
+        passive: false,
     };
     match app.store.ingest(inb).await.unwrap() {
         IngestOutcome::Accepted(a) => a.conversation.id,

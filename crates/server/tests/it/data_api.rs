@@ -100,7 +100,7 @@ async fn a_crm_following_the_change_feed_gets_every_event_exactly_once_after_ded
             } else {
                 (next, if round % 3 == 0 { next } else { saved })
             };
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            app.run_pending().await;
         }
         (seen, cursor)
     };

@@ -95,7 +95,7 @@ async fn the_user_api_stores_the_staff_members_union_id_and_mobile() {
         if seen.0["phone"].is_string() && seen.1["union_id"].is_string() {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.run_pending().await;
     }
     assert_eq!(
         (seen.0["union_id"].as_str(), seen.0["phone"].as_str()),
@@ -131,6 +131,7 @@ async fn suggestions_go_out_as_an_action_card_and_images_through_the_send_api() 
     let info = li.upload_png().await;
     let res = li.post(&format!("/conversations/{}/messages", conv.0), json!({"image": info["url"]})).await;
     assert_eq!(res.status(), 200);
+    app.run_pending().await; // sent while the session is fresh
     app.clock.advance(Duration::from_secs(2 * 3600));
     app.engine.send_as(conv, Sender::Bot, menu).await.unwrap();
     for _ in 0..3 {
@@ -204,7 +205,9 @@ async fn a_redelivered_message_is_stored_once_and_throttling_and_expired_tokens_
     app.clock.advance(Duration::from_secs(2 * 3600));
     sim.set_faults(Faults { http_429: 1, expire_tokens: true, ..Default::default() });
     li.reply(conv, "限流与令牌过期之后").await;
-    let e = feed.until(|e| e["type"] == "message_updated").await;
+    let e = feed
+        .until(|e| e["type"] == "message_updated" && e["message"]["content"]["text"] == "限流与令牌过期之后")
+        .await;
     assert!(e["message"]["error"].as_str().unwrap_or_default().contains("429"), "{e}");
     app.clock.advance(Duration::from_secs(10));
     feed.until(|e| is_sent(e, "限流与令牌过期之后")).await;

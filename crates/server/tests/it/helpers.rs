@@ -12,8 +12,32 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 
 pub const T0: Timestamp = Timestamp(1_767_225_600_000);
 
+/// Runs what the server would run in the background — due jobs and sends — until nothing is
+/// left. Tests drive it (helpers call it while they wait for something), so they need no
+/// sleeps and every step happens because the test let it.
+#[derive(Clone)]
+pub struct Driver {
+    pub jobs: Arc<kefu_engine::JobRunner>,
+    pub outbox: Arc<kefu_engine::OutboxWorker>,
+}
+
+impl Driver {
+    pub async fn step(&self) -> usize {
+        let mut total = 0;
+        for _ in 0..50 {
+            let n = self.jobs.run_pending().await.unwrap() + self.outbox.run_once().await.unwrap();
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        total
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub driver: Driver,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn kefu_store::Store>,
     pub engine: Arc<kefu_engine::Engine>,
@@ -32,6 +56,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.routing.tick_seconds = 0;
     // Nothing pings while a test moves the clock by hours; presence tests turn it back on.
     config.routing.presence_timeout_secs = 0;
+    // Tests drive jobs and sends themselves (`Driver::step`, called while they wait).
+    config.workers = false;
     // Webhook tests run the worker themselves (`webhooks.run_once()`).
     config.webhook_poll_ms = 0;
     // Tests run side by side: no fixed metrics port (the metrics test sets a token instead).
@@ -49,14 +75,25 @@ impl TestApp {
 
     /// kefu plus the WeChat sandbox, sharing one clock, with the sandbox channels connected.
     pub async fn spawn_with_sandbox() -> (TestApp, kefu_sim::SimHandle) {
+        TestApp::sandbox_configured(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_with_sandbox`] with the configuration changed by `tweak`.
+    pub async fn sandbox_configured(tweak: impl FnOnce(&mut Config)) -> (TestApp, kefu_sim::SimHandle) {
         let clock = Arc::new(ManualClock::new(T0));
         let mut cfg = kefu_sim::SimConfig::demo();
         cfg.callback_timeout_ms = 10_000;
         let sim = kefu_sim::start(cfg, clock.clone()).await.unwrap();
-        let app = TestApp::spawn_with(clock.clone()).await;
+        let app = TestApp::spawn_configured(clock.clone(), tweak).await;
         let store = app.store.clone();
         kefu_server::seed::sandbox(store.as_ref(), clock.as_ref(), &sim, &app.url("")).await.unwrap();
         (app, sim)
+    }
+
+    /// kefu with its job runner and outbox worker running by themselves, as in production: for
+    /// tests through a real browser, which cannot step the driver.
+    pub async fn spawn_live() -> TestApp {
+        TestApp::spawn_configured(Arc::new(ManualClock::new(T0)), |c| c.workers = true).await
     }
 
     pub async fn spawn_with(clock: Arc<ManualClock>) -> TestApp {
@@ -78,14 +115,26 @@ impl TestApp {
         let store = app.state.store.clone();
         let engine = app.state.engine.clone();
         let webhooks = app.state.webhooks.clone();
+        let driver = Driver { jobs: app.state.jobs.clone(), outbox: app.worker().clone() };
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        TestApp { addr, clock, store, engine, webhooks, _dir: dir, _stop: stop }
+        TestApp { addr, driver, clock, store, engine, webhooks, _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Runs every due job and send (see [`Driver`]).
+    pub async fn run_pending(&self) -> usize {
+        self.driver.step().await
+    }
+
+    /// The lifecycle tick, then the jobs it queued.
+    pub async fn tick(&self) {
+        self.engine.tick().await.unwrap();
+        self.run_pending().await;
     }
 
     pub async fn agent(&self, user: &str, password: &str) -> AgentClient {
@@ -106,11 +155,11 @@ impl TestApp {
             .map(|c| c.split(';').next().unwrap().to_owned());
         let me: Value = res.json().await.unwrap();
         let csrf = me["csrf_token"].as_str().unwrap().to_owned();
-        AgentClient { http, base: self.url(""), csrf, me, session_cookie }
+        AgentClient { http, base: self.url(""), csrf, me, session_cookie, driver: self.driver.clone() }
     }
 
     pub async fn visitor(&self, id: &str) -> Visitor {
-        Visitor::connect(self.addr, "web", id).await
+        Visitor::connect(self.addr, "web", id, self.driver.clone()).await
     }
 }
 
@@ -120,6 +169,7 @@ pub struct AgentClient {
     pub csrf: String,
     pub me: Value,
     pub session_cookie: Option<String>,
+    pub driver: Driver,
 }
 
 impl AgentClient {
@@ -191,16 +241,35 @@ type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsSt
 pub struct Visitor {
     ws: WsStream,
     pub hello: Value,
+    driver: Driver,
+}
+
+/// The next text frame, stepping the driver while none has come.
+async fn next_frame(ws: &mut WsStream, driver: &Driver, what: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        match tokio::time::timeout(Duration::from_millis(20), ws.next()).await {
+            Ok(msg) => {
+                if let Ws::Text(t) = msg.expect("socket closed").unwrap() {
+                    return serde_json::from_str(&t).unwrap();
+                }
+            }
+            Err(_) => {
+                assert!(start.elapsed() < FRAME_WAIT, "no {what} in time");
+                driver.step().await;
+            }
+        }
+    }
 }
 
 /// How long a test waits for a frame before failing; a bound on a hang, not a timing assertion.
 const FRAME_WAIT: Duration = Duration::from_secs(10);
 
 impl Visitor {
-    pub async fn connect(addr: SocketAddr, channel: &str, id: &str) -> Visitor {
+    pub async fn connect(addr: SocketAddr, channel: &str, id: &str, driver: Driver) -> Visitor {
         let url = format!("ws://{addr}/webchat/ws?c={channel}&v={id}");
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let mut v = Visitor { ws, hello: Value::Null };
+        let mut v = Visitor { ws, hello: Value::Null, driver };
         v.hello = v.next().await;
         assert_eq!(v.hello["type"], "hello");
         v
@@ -211,12 +280,7 @@ impl Visitor {
     }
 
     pub async fn next(&mut self) -> Value {
-        loop {
-            let msg = tokio::time::timeout(FRAME_WAIT, self.ws.next()).await.expect("no frame in time");
-            if let Ws::Text(t) = msg.expect("socket closed").unwrap() {
-                return serde_json::from_str(&t).unwrap();
-            }
-        }
+        next_frame(&mut self.ws, &self.driver, "frame").await
     }
 
     /// Sends a text and returns the server's ack.
@@ -256,6 +320,7 @@ impl Visitor {
 /// The agent's live feed, read the way the workbench reads it.
 pub struct Feed {
     ws: WsStream,
+    driver: Driver,
 }
 
 impl AgentClient {
@@ -265,7 +330,7 @@ impl AgentClient {
         let cookies = self.cookie_header(addr);
         req.headers_mut().insert("cookie", cookies.parse().unwrap());
         let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        Feed { ws }
+        Feed { ws, driver: self.driver.clone() }
     }
 
     fn cookie_header(&self, addr: SocketAddr) -> String {
@@ -283,12 +348,9 @@ impl Feed {
     /// The next event for which `pred` holds; earlier ones are skipped.
     pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         loop {
-            let msg = tokio::time::timeout(FRAME_WAIT, self.ws.next()).await.expect("no event in time");
-            if let Ws::Text(t) = msg.expect("feed closed").unwrap() {
-                let v: Value = serde_json::from_str(&t).unwrap();
-                if pred(&v) {
-                    return v;
-                }
+            let v = next_frame(&mut self.ws, &self.driver, "event").await;
+            if pred(&v) {
+                return v;
             }
         }
     }

@@ -3,8 +3,6 @@
 //! platform knows the same mobile, and is one customer with both histories — until a
 //! supervisor splits them again. A number that is only typed never merges anyone.
 
-use std::time::Duration;
-
 use kefu_sim::{DtChat, SimMessage};
 use serde_json::{Value, json};
 
@@ -30,7 +28,7 @@ async fn customer_when(agent: &AgentClient, id: i64, pred: impl Fn(&Value) -> bo
         if pred(&v) {
             return v;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        agent.driver.step().await;
     }
     panic!("customer {id} never reached the expected state");
 }

@@ -174,7 +174,7 @@ async fn an_agent_who_closed_the_workbench_goes_offline_and_their_customer_is_as
     app.clock.advance(Duration::from_secs(100));
     li_feed.ping().await;
     app.clock.advance(Duration::from_secs(30));
-    app.engine.tick().await.unwrap();
+    app.tick().await;
     assert_eq!(v.next_text().await, LEAVE, "nobody of 售后服务 is left");
     let lead = app.agent("lead", "lead123").await;
     assert_eq!(lead.conversation(conv).await["state"], "leave_message");

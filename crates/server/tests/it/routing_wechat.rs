@@ -106,10 +106,10 @@ async fn a_silent_wechat_user_is_closed_after_the_idle_timeout_with_its_own_mess
     let mut feed = li.feed(app.addr).await;
     let conv = user_writes(&sim, &mut feed, "在吗", LI).await;
     app.clock.advance(Duration::from_secs(29 * 60));
-    app.engine.tick().await.unwrap();
+    app.tick().await;
     assert_eq!(li.conversation(conv).await["state"], "assigned", "not yet");
     app.clock.advance(Duration::from_secs(2 * 60));
-    app.engine.tick().await.unwrap();
+    app.tick().await;
     let idle = "由于您长时间没有回复，本次会话已自动结束。如需帮助，请重新发送消息。";
     delivered(&mut feed, idle).await;
     let closed = li.conversation(conv).await;

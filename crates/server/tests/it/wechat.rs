@@ -78,7 +78,7 @@ async fn the_union_id_is_fetched_and_stored_for_oneid() {
         if d["identity"]["union_id"] == "u_demo_xiaoming" {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.run_pending().await;
     }
     panic!("union id never stored");
 }
@@ -226,7 +226,7 @@ async fn a_wechat_customer_service_chat_is_pulled_welcomed_answered_and_ended() 
         if sim.kf_service_state(KFID, customer).map(|s| s.0) == Some(4) {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.run_pending().await;
     }
     panic!("the 微信客服 session was not ended");
 }

@@ -201,6 +201,7 @@ async fn customer_images_are_served_from_kefus_copy_and_foreign_links_are_never_
         received_at: T0,
         initial_state: kefu_domain::ConversationState::Queued,
         initial_group: None,
+        passive: false,
     };
     let kefu_store::IngestOutcome::Accepted(a) = app.store.ingest(inbound).await.unwrap() else { panic!() };
     let res = lead.get(&format!("/messages/{}/media", a.message.id)).await;

@@ -219,6 +219,18 @@ fn inbound_draft(inb: &Inbound, conversation: ConversationId) -> Message {
     }
 }
 
+/// The answer to a stored customer message is a job written with it: a crash after the ack
+/// cannot lose the bot's turn or the routing.
+async fn inbound_job(tx: &mut Tx, m: &Message, new_conversation: bool, inb: &Inbound) -> Result<Option<i64>> {
+    let job = Job::Inbound {
+        message: m.id,
+        conversation: m.conversation_id,
+        new_conversation,
+        passive: inb.passive,
+    };
+    super::jobs::enqueue_in(tx, &NewJob { job, run_at: inb.received_at }, inb.received_at).await
+}
+
 async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
     if let Some(key) = &inb.dedupe_key
         && let Some(m) = message_by_key(&mut tx.conn(), inb.channel_id, key).await?
@@ -253,12 +265,14 @@ async fn ingest_in(tx: &mut Tx, inb: &Inbound) -> Result<IngestOutcome> {
     }
     conversation.last_inbound_at = Some(inb.received_at);
     conversation.updated_at = inb.received_at;
+    let job = inbound_job(tx, &message, new_conversation, inb).await?;
     Ok(IngestOutcome::Accepted(Box::new(Accepted {
         message,
         conversation,
         customer,
         identity,
         new_conversation,
+        job,
     })))
 }
 
@@ -305,6 +319,7 @@ impl ConversationStore for SqlStore {
         let message = insert_message(&mut tx.conn(), &draft, inb.dedupe_key.as_deref())
             .await?
             .ok_or(StoreError::Concurrent)?;
+        let job = inbound_job(&mut tx, &message, false, &inb).await?;
         tx.commit().await?;
         Ok(IngestOutcome::Accepted(Box::new(Accepted {
             message,
@@ -312,6 +327,7 @@ impl ConversationStore for SqlStore {
             customer,
             identity,
             new_conversation: false,
+            job,
         })))
     }
 
@@ -334,43 +350,9 @@ impl ConversationStore for SqlStore {
         now: Timestamp,
     ) -> Result<Conversation> {
         let mut tx = self.begin().await?;
-        let sql = if tx.is_postgres() {
-            concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1 FOR UPDATE")
-        } else {
-            concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")
-        };
-        let current = rows::conversation(&tx.conn().one(q!(sql, id.0)).await?)?;
-        let next: Status = transition(&current.status, &event)?;
-        let closed_at = if next.state == ConversationState::Closed { Some(now.0) } else { None };
-        // Entering the queue starts the wait (first come, first served); leaving it ends it.
-        let queued_at = match (current.state(), next.state) {
-            (ConversationState::Queued, ConversationState::Queued) => current.queued_at,
-            (_, ConversationState::Queued) => Some(now),
-            _ => None,
-        };
-        tx.conn()
-            .exec(q!(
-                "UPDATE conversations SET state = $1, agent_id = $2, group_id = $3, close_reason = $4, \
-                 updated_at = $5, closed_at = COALESCE(closed_at, $6), queued_at = $7, \
-                 queue_position_told = NULL WHERE id = $8",
-                next.state.as_str(),
-                next.agent.map(|a| a.0),
-                next.group.map(|g| g.0),
-                next.close_reason.map(|r| r.as_str()),
-                now.0,
-                closed_at,
-                queued_at.map(|t| t.0),
-                id.0
-            ))
-            .await?;
+        let c = transition_in(&mut tx, id, event, now).await?;
         tx.commit().await?;
-        Ok(Conversation {
-            status: next,
-            updated_at: now,
-            closed_at: current.closed_at.or(closed_at.map(Timestamp)),
-            queued_at,
-            ..current
-        })
+        Ok(c)
     }
 
     async fn customer(&self, id: CustomerId) -> Result<Customer> {
@@ -428,6 +410,62 @@ impl ConversationStore for SqlStore {
             None => Ok(None),
         }
     }
+}
+
+/// The conversation row, locked for the rest of the transaction on PostgreSQL (SQLite has a
+/// single writer).
+pub(crate) async fn lock_conversation(tx: &mut Tx, id: ConversationId) -> Result<Conversation> {
+    let sql = if tx.is_postgres() {
+        concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1 FOR UPDATE")
+    } else {
+        concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")
+    };
+    rows::conversation(&tx.conn().one(q!(sql, id.0)).await?)
+}
+
+/// Applies a lifecycle event through the state machine inside `tx`. A conversation that
+/// closes gets its `closed` job in the same transaction, whichever path closed it.
+pub(crate) async fn transition_in(
+    tx: &mut Tx,
+    id: ConversationId,
+    event: ConversationEvent,
+    now: Timestamp,
+) -> Result<Conversation> {
+    let current = lock_conversation(tx, id).await?;
+    let next: Status = transition(&current.status, &event)?;
+    let closed_at = if next.state == ConversationState::Closed { Some(now.0) } else { None };
+    // Entering the queue starts the wait (first come, first served); leaving it ends it.
+    let queued_at = match (current.state(), next.state) {
+        (ConversationState::Queued, ConversationState::Queued) => current.queued_at,
+        (_, ConversationState::Queued) => Some(now),
+        _ => None,
+    };
+    tx.conn()
+        .exec(q!(
+            "UPDATE conversations SET state = $1, agent_id = $2, group_id = $3, close_reason = $4, \
+             updated_at = $5, closed_at = COALESCE(closed_at, $6), queued_at = $7, \
+             queue_position_told = NULL WHERE id = $8",
+            next.state.as_str(),
+            next.agent.map(|a| a.0),
+            next.group.map(|g| g.0),
+            next.close_reason.map(|r| r.as_str()),
+            now.0,
+            closed_at,
+            queued_at.map(|t| t.0),
+            id.0
+        ))
+        .await?;
+    if next.state == ConversationState::Closed {
+        let job = NewJob { job: Job::Closed { conversation: id }, run_at: now };
+        super::jobs::enqueue_in(tx, &job, now).await?;
+    }
+    Ok(Conversation {
+        status: next,
+        updated_at: now,
+        closed_at: current.closed_at.or(closed_at.map(Timestamp)),
+        queued_at,
+        ..current
+    })
 }
 
 pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -5,61 +5,114 @@ use kefu_domain::*;
 
 use super::SqlStore;
 use super::conversations::{insert_message, message_by_key};
-use super::exec::q;
+use super::exec::{Tx, q};
 use super::rows::{self, conversation_cols, message_cols};
 use crate::model::{MessagePage, NewOutbound};
-use crate::{ConversationStore, MessageStore, Result, StoreError};
+use crate::{MessageStore, Result, StoreError};
+
+/// What becomes of an outbound message when it is written.
+#[derive(Debug, Clone)]
+pub(crate) enum Mode {
+    /// Pending, with an outbox job due at `due` (now, or later while held for a passive reply).
+    Queue { due: Timestamp },
+    /// Already reached the platform (a passive reply in the HTTP response).
+    Sent,
+    /// The platform would refuse it now; recorded as failed with the reason, never sent.
+    Failed { reason: String },
+}
+
+/// Writes an outbound message (and for `Queue` its outbox job) inside `tx`. A repeated
+/// `dedupe_key` returns the first message and `false`.
+pub(crate) async fn write_outbound_in(
+    tx: &mut Tx,
+    new: &NewOutbound,
+    mode: &Mode,
+) -> Result<(Message, bool)> {
+    let conv = rows::conversation(
+        &tx.conn()
+            .one(q!(
+                concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
+                new.conversation_id.0
+            ))
+            .await?,
+    )?;
+    if let Some(key) = &new.dedupe_key
+        && let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await?
+    {
+        return Ok((m, false));
+    }
+    let (status, error) = match mode {
+        Mode::Queue { .. } => (DeliveryStatus::Pending, None),
+        Mode::Sent => (DeliveryStatus::Sent, None),
+        Mode::Failed { reason } => (DeliveryStatus::Failed, Some(reason.clone())),
+    };
+    let draft = Message {
+        id: MessageId(0),
+        conversation_id: conv.id,
+        channel_id: conv.channel_id,
+        direction: Direction::Outbound,
+        sender: new.sender,
+        content: new.content.clone(),
+        platform_msg_id: None,
+        status,
+        error: error.clone(),
+        created_at: new.created_at,
+    };
+    let message = insert_message(&mut tx.conn(), &draft, new.dedupe_key.as_deref())
+        .await?
+        .ok_or(StoreError::Concurrent)?;
+    if let Some(reason) = &error {
+        tx.conn().exec(q!("UPDATE messages SET error = $1 WHERE id = $2", reason, message.id.0)).await?;
+    }
+    if let Mode::Queue { due } = mode {
+        tx.conn()
+            .exec(q!(
+                "INSERT INTO outbox (message_id, conversation_id, channel_id, state, attempts, next_attempt_at, \
+                 created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5)",
+                message.id.0,
+                conv.id.0,
+                conv.channel_id.0,
+                due.0,
+                new.created_at.0
+            ))
+            .await?;
+    }
+    tx.conn()
+        .exec(q!("UPDATE conversations SET updated_at = $1 WHERE id = $2", new.created_at.0, conv.id.0))
+        .await?;
+    Ok((message, true))
+}
+
+/// An internal note inside `tx`: shown to agents, never sent.
+pub(crate) async fn note_in(
+    tx: &mut Tx,
+    conversation: ConversationId,
+    sender: Sender,
+    text: &str,
+    now: Timestamp,
+) -> Result<Message> {
+    let r = tx.conn().one(q!("SELECT channel_id FROM conversations WHERE id = $1", conversation.0)).await?;
+    let draft = Message {
+        id: MessageId(0),
+        conversation_id: conversation,
+        channel_id: ChannelId(r.int("channel_id")?),
+        direction: Direction::Internal,
+        sender,
+        content: Content::text(text),
+        platform_msg_id: None,
+        status: DeliveryStatus::Received,
+        error: None,
+        created_at: now,
+    };
+    insert_message(&mut tx.conn(), &draft, None).await?.ok_or(StoreError::Concurrent)
+}
 
 impl SqlStore {
-    /// Writes an outbound message; with `queue` it is pending with an outbox job, without it
-    /// the message already reached the platform (a passive reply) and is recorded as sent.
-    async fn write_outbound(&self, new: NewOutbound, queue: bool) -> Result<(Message, bool)> {
+    async fn write_outbound(&self, new: NewOutbound, mode: Mode) -> Result<(Message, bool)> {
         let mut tx = self.begin().await?;
-        let conv = rows::conversation(
-            &tx.conn()
-                .one(q!(
-                    concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1"),
-                    new.conversation_id.0
-                ))
-                .await?,
-        )?;
-        if let Some(key) = &new.dedupe_key
-            && let Some(m) = message_by_key(&mut tx.conn(), conv.channel_id, key).await?
-        {
-            return Ok((m, false));
-        }
-        let draft = Message {
-            id: MessageId(0),
-            conversation_id: conv.id,
-            channel_id: conv.channel_id,
-            direction: Direction::Outbound,
-            sender: new.sender,
-            content: new.content,
-            platform_msg_id: None,
-            status: if queue { DeliveryStatus::Pending } else { DeliveryStatus::Sent },
-            error: None,
-            created_at: new.created_at,
-        };
-        let message = insert_message(&mut tx.conn(), &draft, new.dedupe_key.as_deref())
-            .await?
-            .ok_or(StoreError::Concurrent)?;
-        if queue {
-            tx.conn()
-                .exec(q!(
-                    "INSERT INTO outbox (message_id, conversation_id, channel_id, state, attempts, next_attempt_at, \
-                     created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)",
-                    message.id.0,
-                    conv.id.0,
-                    conv.channel_id.0,
-                    new.created_at.0
-                ))
-                .await?;
-        }
-        tx.conn()
-            .exec(q!("UPDATE conversations SET updated_at = $1 WHERE id = $2", new.created_at.0, conv.id.0))
-            .await?;
+        let out = write_outbound_in(&mut tx, &new, &mode).await?;
         tx.commit().await?;
-        Ok((message, true))
+        Ok(out)
     }
 }
 
@@ -122,11 +175,12 @@ impl MessageStore for SqlStore {
     }
 
     async fn enqueue_outbound(&self, new: NewOutbound) -> Result<(Message, bool)> {
-        self.write_outbound(new, true).await
+        let due = new.created_at;
+        self.write_outbound(new, Mode::Queue { due }).await
     }
 
     async fn record_sent(&self, new: NewOutbound) -> Result<(Message, bool)> {
-        self.write_outbound(new, false).await
+        self.write_outbound(new, Mode::Sent).await
     }
 
     async fn outbound_since(&self, conversation: ConversationId, since: Timestamp) -> Result<u32> {
@@ -179,20 +233,10 @@ impl MessageStore for SqlStore {
         text: &str,
         now: Timestamp,
     ) -> Result<Message> {
-        let conv = self.conversation(conversation).await?;
-        let draft = Message {
-            id: MessageId(0),
-            conversation_id: conv.id,
-            channel_id: conv.channel_id,
-            direction: Direction::Internal,
-            sender,
-            content: Content::text(text),
-            platform_msg_id: None,
-            status: DeliveryStatus::Received,
-            error: None,
-            created_at: now,
-        };
-        insert_message(&mut self.writer(), &draft, None).await?.ok_or(StoreError::Concurrent)
+        let mut tx = self.begin().await?;
+        let m = note_in(&mut tx, conversation, sender, text, now).await?;
+        tx.commit().await?;
+        Ok(m)
     }
 
     async fn message_by_key(&self, channel: ChannelId, key: &str) -> Result<Option<Message>> {

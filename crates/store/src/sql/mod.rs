@@ -6,6 +6,7 @@
 
 mod access;
 mod agents;
+mod apply;
 mod channels;
 mod conversation_list;
 mod conversations;
@@ -14,6 +15,7 @@ pub(crate) mod exec;
 mod feed;
 mod guard;
 mod integrations;
+mod jobs;
 mod kb;
 mod media;
 mod messages;

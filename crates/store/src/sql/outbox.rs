@@ -14,7 +14,7 @@ use crate::{ConversationStore, MessageStore, OutboxStore, Result};
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, updated_at = $2 WHERE id IN (\
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, updated_at = $2, lease = $4 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.locked_until IS NULL OR o.locked_until <= $2) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id \
@@ -30,9 +30,10 @@ async fn claim(
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
+    lease: &str,
 ) -> Result<Vec<(i64, i64, i64, i64)>> {
     let sql = if tx.is_postgres() { claim_sql!(" FOR UPDATE SKIP LOCKED") } else { claim_sql!("") };
-    let rows = tx.conn().all(q!(sql, lease_until.0, now.0, limit)).await?;
+    let rows = tx.conn().all(q!(sql, lease_until.0, now.0, limit, lease)).await?;
     rows.iter()
         .map(|r| Ok((r.int("id")?, r.int("message_id")?, r.int("conversation_id")?, r.int("attempts")?)))
         .collect()
@@ -40,9 +41,15 @@ async fn claim(
 
 #[async_trait]
 impl OutboxStore for SqlStore {
-    async fn claim_due(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<OutboxJob>> {
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        lease: &str,
+    ) -> Result<Vec<OutboxJob>> {
         let mut tx = self.begin().await?;
-        let mut claimed = claim(&mut tx, now, lease_until, limit).await?;
+        let mut claimed = claim(&mut tx, now, lease_until, limit, lease).await?;
         tx.commit().await?;
         claimed.sort_unstable();
         let mut jobs = Vec::with_capacity(claimed.len());
@@ -50,6 +57,7 @@ impl OutboxStore for SqlStore {
             let conv = self.conversation(ConversationId(conversation_id)).await?;
             jobs.push(OutboxJob {
                 id,
+                lease: lease.to_owned(),
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 message: self.message(MessageId(message_id)).await?,
                 identity: self.identity(conv.identity_id).await?,
@@ -58,9 +66,25 @@ impl OutboxStore for SqlStore {
         Ok(jobs)
     }
 
-    async fn finish_job(&self, job_id: i64, result: JobResult, now: Timestamp) -> Result<Message> {
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        lease: &str,
+        result: JobResult,
+        now: Timestamp,
+    ) -> Result<Option<Message>> {
         let mut tx = self.begin().await?;
-        let r = tx.conn().one(q!("SELECT message_id FROM outbox WHERE id = $1", job_id)).await?;
+        // Only the holder of the current lease records a result: a worker whose lease ran out
+        // (it stalled, another took over) must not overwrite the newer attempt's.
+        let r = tx
+            .conn()
+            .opt(q!(
+                "SELECT message_id FROM outbox WHERE id = $1 AND lease = $2 AND state = 'pending'",
+                job_id,
+                lease
+            ))
+            .await?;
+        let Some(r) = r else { return Ok(None) };
         let message_id = r.int("message_id")?;
         match &result {
             JobResult::Sent { platform_msg_id, status } => {
@@ -114,7 +138,7 @@ impl OutboxStore for SqlStore {
             }
         }
         tx.commit().await?;
-        self.message(MessageId(message_id)).await
+        self.message(MessageId(message_id)).await.map(Some)
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>> {

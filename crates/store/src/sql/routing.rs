@@ -15,7 +15,8 @@ use kefu_domain::*;
 use super::SqlStore;
 use super::exec::{Tx, q};
 use super::rows::{self, conversation_cols};
-use crate::model::AgentLoad;
+
+use crate::model::{AgentLoad, QueueRow};
 use crate::{Result, RoutingStore};
 
 async fn lock_agent(tx: &mut Tx, agent: AgentId) -> Result<Option<(String, i64)>> {
@@ -51,6 +52,26 @@ async fn rotate(tx: &mut Tx, group: SkillGroupId, candidates: &[AgentId]) -> Res
     let split = sorted.iter().position(|a| a.0 > last).unwrap_or(0);
     sorted.rotate_left(split);
     Ok(sorted)
+}
+
+/// Assigns the conversation to `agent` inside `tx` if the agent is online and under capacity
+/// and the state machine allows it (see the capacity rule above); `None` otherwise. With
+/// `round_robin` the group's turn pointer moves to this agent.
+pub(crate) async fn assign_in(
+    tx: &mut Tx,
+    id: ConversationId,
+    agent: AgentId,
+    round_robin: Option<SkillGroupId>,
+    now: Timestamp,
+) -> Result<Option<Conversation>> {
+    let conv = super::conversations::lock_conversation(tx, id).await?;
+    if !try_agent(tx, &conv, agent, now).await? {
+        return Ok(None);
+    }
+    if let Some(g) = round_robin {
+        tx.conn().exec(q!("UPDATE skill_groups SET rr_last_agent = $1 WHERE id = $2", agent.0, g.0)).await?;
+    }
+    Ok(Some(super::conversations::lock_conversation(tx, id).await?))
 }
 
 async fn try_agent(tx: &mut Tx, conv: &Conversation, agent: AgentId, now: Timestamp) -> Result<bool> {
@@ -108,21 +129,10 @@ impl RoutingStore for SqlStore {
             Some(g) => rotate(&mut tx, g, candidates).await?,
             None => candidates.to_vec(),
         };
-        let sql = if tx.is_postgres() {
-            concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1 FOR UPDATE")
-        } else {
-            concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")
-        };
-        let conv = rows::conversation(&tx.conn().one(q!(sql, id.0)).await?)?;
         for agent in order {
-            if try_agent(&mut tx, &conv, agent, now).await? {
-                if let Some(g) = round_robin {
-                    tx.conn()
-                        .exec(q!("UPDATE skill_groups SET rr_last_agent = $1 WHERE id = $2", agent.0, g.0))
-                        .await?;
-                }
+            if let Some(c) = assign_in(&mut tx, id, agent, round_robin, now).await? {
                 tx.commit().await?;
-                return Ok(Some(crate::ConversationStore::conversation(self, id).await?));
+                return Ok(Some(c));
             }
         }
         Ok(None)
@@ -155,6 +165,52 @@ impl RoutingStore for SqlStore {
             ))
             .await?;
         rows.iter().map(rows::conversation).collect()
+    }
+
+    async fn queue_rows(
+        &self,
+        group: Option<SkillGroupId>,
+        sticky_since: Timestamp,
+    ) -> Result<Vec<QueueRow>> {
+        let rows = self
+            .reader()
+            .all(q!(
+                concat!(
+                    "SELECT ",
+                    conversation_cols!(),
+                    ", c.queue_position_told AS told, ch.kind AS channel_kind, \
+                     (SELECT o.agent_id FROM conversations o WHERE o.customer_id = c.customer_id \
+                      AND o.agent_id IS NOT NULL AND COALESCE(o.closed_at, o.updated_at) >= $2 \
+                      ORDER BY COALESCE(o.closed_at, o.updated_at) DESC LIMIT 1) AS last_agent, \
+                     (SELECT COUNT(*) FROM outbox x WHERE x.conversation_id = c.id \
+                      AND x.created_at >= COALESCE(c.last_inbound_at, 0) AND x.state <> 'dead') AS sent_since \
+                     FROM conversations c JOIN channels ch ON ch.id = c.channel_id \
+                     WHERE c.state = 'queued' AND c.queued_at IS NOT NULL \
+                     AND (($1 IS NULL AND c.group_id IS NULL) OR c.group_id = $1) \
+                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.lane = 'conv:' || c.id AND j.state = 'pending') \
+                     ORDER BY c.queued_at, c.id"
+                ),
+                group.map(|g| g.0),
+                sticky_since.0
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueueRow {
+                    conversation: rows::conversation(r)?,
+                    told: r.opt_int("told")?.and_then(|v| u32::try_from(v).ok()),
+                    last_agent: r.opt_int("last_agent")?.map(AgentId),
+                    channel_kind: r.parsed("channel_kind")?,
+                    sent_since: u32::try_from(r.int("sent_since")?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    async fn rr_last(&self, group: SkillGroupId) -> Result<Option<AgentId>> {
+        let r =
+            self.reader().one(q!("SELECT rr_last_agent FROM skill_groups WHERE id = $1", group.0)).await?;
+        Ok(r.opt_int("rr_last_agent")?.filter(|a| *a > 0).map(AgentId))
     }
 
     async fn queue_position_told(&self, id: ConversationId) -> Result<Option<u32>> {

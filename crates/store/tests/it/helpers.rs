@@ -106,6 +106,7 @@ pub fn inbound(channel: &Channel, from: &str, key: Option<&str>, text: &str) -> 
         received_at: T0,
         initial_state: ConversationState::Queued,
         initial_group: None,
+        passive: false,
     }
 }
 

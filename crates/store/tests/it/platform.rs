@@ -81,7 +81,7 @@ contract!(a_recorded_passive_reply_is_sent_without_an_outbox_job_and_counts_towa
     assert!(created);
     assert_eq!(m.status, DeliveryStatus::Sent);
     assert_eq!(s.record_sent(new).await?.0.id, m.id);
-    assert!(s.claim_due(at(100), at(200), 10).await?.is_empty());
+    assert!(s.claim_due(at(100), at(200), 10, "w1").await?.is_empty());
     assert_eq!(s.outbound_since(conv, at(0)).await?, 0, "passive replies do not use the send quota");
     reply(s, conv, "第二条", None).await;
     assert_eq!(s.outbound_since(conv, T0).await?, 1);
