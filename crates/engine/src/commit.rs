@@ -29,11 +29,14 @@ impl Engine {
 
     /// The events of a committed batch, and wake-ups for the work it queued.
     pub(crate) async fn announce_applied(&self, a: &Applied) {
+        let pos = self.store.last_change_seq().await.unwrap_or(0);
         for c in &a.conversations {
-            self.announce(c.clone()).await;
+            let subject = Subject::conversation(c.id);
+            self.publish_at(subject.clone(), Event::ConversationUpdated { conversation: c.clone() }, pos)
+                .await;
             for m in a.messages.iter().filter(|m| m.conversation_id == c.id) {
                 let event = Event::MessageCreated { message: m.clone(), conversation: c.clone() };
-                self.publish(Subject::conversation(c.id), event).await;
+                self.publish_at(subject.clone(), event, pos).await;
             }
         }
         if a.queued_sends {

@@ -10,7 +10,7 @@ use kefu_store::{Inbound, IngestOutcome, NewOutbound, Store, StoreError};
 use tokio::sync::Notify;
 
 use crate::bot::{Bot, BotConfig};
-use crate::bus::{Bus, BusError, Event, Subject};
+use crate::bus::{Bus, BusError, Event, Published, Subject};
 use crate::routing::RoutingConfig;
 
 /// The send path of each channel kind.
@@ -141,10 +141,16 @@ impl Engine {
         self.publish(Subject::conversation(message.conversation_id), Event::MessageUpdated { message }).await;
     }
 
-    /// Publishes after a commit. A lost event only delays a screen update (clients reload on
-    /// reconnect), so a bus failure is logged, never turned into a failed request.
+    /// Publishes after a commit, at the change feed's current position. A lost event only
+    /// delays a screen update (clients catch up on reconnect), so a bus failure is logged,
+    /// never turned into a failed request.
     pub(crate) async fn publish(&self, subject: Subject, event: Event) {
-        if let Err(e) = self.bus.publish(subject, event).await {
+        let pos = self.store.last_change_seq().await.unwrap_or(0);
+        self.publish_at(subject, event, pos).await;
+    }
+
+    pub(crate) async fn publish_at(&self, subject: Subject, event: Event, pos: i64) {
+        if let Err(e) = self.bus.publish(subject, Published { pos, event }).await {
             tracing::warn!(error = %e, "event not published");
         }
     }

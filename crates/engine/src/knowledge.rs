@@ -11,13 +11,20 @@ impl Engine {
     /// Saves entries and rebuilds the bot's matcher before returning.
     pub async fn save_faqs(&self, entries: Vec<FaqEntry>) -> Result<Vec<FaqEntry>> {
         let saved = self.store.put_faqs(entries, self.clock.now()).await?;
-        self.bot.refresh(self.store.as_ref()).await?;
+        self.kb_changed().await?;
         Ok(saved)
     }
 
     pub async fn delete_faq(&self, id: &str) -> Result<()> {
         self.store.delete_faq(id).await?;
+        self.kb_changed().await
+    }
+
+    /// Rebuilds this node's matcher and tells every other node to rebuild theirs.
+    pub async fn kb_changed(&self) -> Result<()> {
         self.bot.refresh(self.store.as_ref()).await?;
+        let version = self.store.kb_version().await?;
+        self.publish(crate::bus::Subject::kb(), crate::bus::Event::KbChanged { version }).await;
         Ok(())
     }
 

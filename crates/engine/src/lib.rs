@@ -13,6 +13,7 @@ pub mod jobs;
 mod knowledge;
 pub mod lifecycle;
 pub mod media;
+pub mod nats;
 pub mod oneid;
 pub mod outbox;
 pub mod platforms;
@@ -25,9 +26,10 @@ pub mod webchat;
 pub mod webhooks;
 pub mod wechat;
 
-pub use bus::{Bus, BusItem, Event, InProcBus, Subject};
+pub use bus::{Bus, BusItem, Event, InProcBus, LocalRouter, Published, Subject};
 pub use engine::{Engine, EngineError, Senders};
 pub use jobs::{JobPolicy, JobRunner, Outcome};
+pub use nats::NatsBus;
 pub use outbox::{OutboxWorker, RetryPolicy};
 
 /// Compares secrets without leaking where they differ through timing.

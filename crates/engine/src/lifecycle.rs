@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use kefu_domain::*;
 
-use crate::bus::{Event, Subject};
 use crate::engine::{Engine, EngineError, Result};
 
 /// Where a transfer sends the conversation.
@@ -28,11 +27,6 @@ pub fn rating(text: &str) -> Option<u8> {
 }
 
 impl Engine {
-    pub(crate) async fn announce(&self, conversation: Conversation) {
-        let id = conversation.id;
-        self.publish(Subject::conversation(id), Event::ConversationUpdated { conversation }).await;
-    }
-
     /// Sends a message from kefu itself. If the platform would refuse it now (WeChat's 48-hour
     /// window, the 5-message cap), it is recorded as failed with the reason instead, so the
     /// agent sees what the customer did not get.

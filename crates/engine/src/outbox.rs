@@ -12,7 +12,7 @@ use kefu_domain::Clock;
 use kefu_store::{JobResult, OutboxJob, Store};
 use tokio::sync::{Notify, watch};
 
-use crate::bus::{Bus, Event, Subject};
+use crate::bus::{Bus, Event, Published, Subject};
 use crate::engine::{Result, Senders};
 
 #[derive(Debug, Clone)]
@@ -103,7 +103,9 @@ impl OutboxWorker {
             return Ok(());
         };
         let subject = Subject::conversation(message.conversation_id);
-        if let Err(e) = self.bus.publish(subject, Event::MessageUpdated { message }).await {
+        let pos = self.store.last_change_seq().await.unwrap_or(0);
+        let event = Published { pos, event: Event::MessageUpdated { message } };
+        if let Err(e) = self.bus.publish(subject, event).await {
             tracing::warn!(error = %e, "delivery status not published");
         }
         Ok(())

@@ -107,7 +107,9 @@ impl Engine {
         match window.send(&a.conversation, Sender::Bot, content) {
             Effect::Send(mut o) if passive => {
                 o.dedupe_key = Some(passive_key(a.message.id));
-                o.hold_until = Some(self.clock.now().plus(PASSIVE_HOLD));
+                // Counted from the message's arrival, not from when the job ran: a reply that
+                // comes after WeChat stopped waiting goes out through the API at once.
+                o.hold_until = Some(a.message.created_at.plus(PASSIVE_HOLD));
                 Effect::Send(o)
             }
             other => other,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use kefu_channels::{Outbound, SendError, Sent};
 use kefu_domain::{Channel, DeliveryStatus, Identity, Message};
 
-use crate::bus::{Bus, Event, Subject};
+use crate::bus::{Bus, Event, Published, Subject};
 
 pub struct WebchatOutbound {
     bus: Arc<dyn Bus>,
@@ -28,7 +28,7 @@ impl Outbound for WebchatOutbound {
             message: message.clone(),
         };
         self.bus
-            .publish(Subject::visitor(channel.id, &to.external_id), event)
+            .publish(Subject::visitor(channel.id, &to.external_id), Published { pos: 0, event })
             .await
             .map_err(|e| SendError::retryable(e.to_string()))?;
         // Stored and pushed; a visitor who is offline reads it from history on their next visit.

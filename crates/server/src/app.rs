@@ -18,7 +18,9 @@ use kefu_engine::bot::Bot;
 use kefu_engine::platforms::Platforms;
 use kefu_engine::webchat::WebchatOutbound;
 use kefu_engine::webhooks::WebhookWorker;
-use kefu_engine::{Bus, Engine, InProcBus, JobPolicy, JobRunner, OutboxWorker, RetryPolicy, Senders};
+use kefu_engine::{
+    Bus, Engine, InProcBus, JobPolicy, JobRunner, NatsBus, OutboxWorker, RetryPolicy, Senders,
+};
 use kefu_store::{SecretCipher, SqlStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -33,8 +35,8 @@ use crate::error::ApiError;
 use crate::guard::{Buckets, Hasher};
 use crate::state::AppState;
 use crate::{
-    admin, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, groups, jobs_admin, kb, media,
-    ui, webchat, webhooks_admin, ws_agent,
+    admin, agents, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, feed, groups,
+    jobs_admin, kb, media, ui, webchat, webhooks_admin, ws_agent,
 };
 
 pub struct App {
@@ -42,6 +44,7 @@ pub struct App {
     pub store: Arc<SqlStore>,
     worker: Arc<OutboxWorker>,
     stop: watch::Sender<bool>,
+    nats: Option<Arc<NatsBus>>,
 }
 
 /// The key that seals platform secrets: from the config, or from `<data_dir>/secret.key`,
@@ -75,7 +78,14 @@ impl App {
         let store = Arc::new(SqlStore::connect(&url, cipher).await.context("connecting to the database")?);
         store.migrate().await.context("migrating the database")?;
         let dyn_store: Arc<dyn Store> = store.clone();
-        let bus: Arc<dyn Bus> = Arc::new(InProcBus::default());
+        let nats = match config.nats_url.trim() {
+            "" => None,
+            url => Some(NatsBus::connect(url, &config.nats_prefix).await.context("connecting to NATS")?),
+        };
+        let bus: Arc<dyn Bus> = match &nats {
+            Some(n) => n.clone(),
+            None => Arc::new(InProcBus::default()),
+        };
         let bot = Arc::new(Bot::new(config.bot.clone()));
         bot.refresh(dyn_store.as_ref()).await.context("loading the knowledge base")?;
         let engine = Arc::new(
@@ -137,7 +147,7 @@ impl App {
             metrics: Arc::default(),
             stopping,
         };
-        Ok(App { state, store, worker, stop })
+        Ok(App { state, store, worker, stop, nats })
     }
 
     pub fn worker(&self) -> &Arc<OutboxWorker> {
@@ -179,6 +189,9 @@ impl App {
         });
         crate::listen::serve(listener, self.router(), self.limits(), self.state.stopping.clone()).await?;
         while tasks.join_next().await.is_some() {}
+        if let Some(n) = &self.nats {
+            n.close().await;
+        }
         self.store.close().await;
         Ok(())
     }
@@ -243,11 +256,12 @@ fn api_router() -> Router<AppState> {
         .route("/customers/{id}/notes", post(customers::add_note))
         .route("/customers/{id}/merge", post(customers::merge))
         .route("/merges/{id}/undo", post(customers::unmerge))
-        .route("/agents", get(groups::agents))
-        .route("/agents/{id}", put(groups::update_agent))
+        .route("/agents", get(groups::agents).post(agents::create))
+        .route("/agents/{id}", get(agents::get).put(groups::update_agent))
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{id}", put(groups::update))
         .route("/ws", get(ws_agent::agent_ws))
+        .route("/feed", get(feed::catch_up))
         .route("/messages/{id}/media", get(media::message_media))
         .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
         .route("/kb/entries", get(kb::list).post(kb::save))
@@ -285,6 +299,22 @@ fn api_router() -> Router<AppState> {
 
 /// Refuses state-changing API calls sent from another site's page (CSRF defence in depth,
 /// alongside SameSite cookies and the per-session token).
+/// For a load balancer's health check: this node can reach the database and is not stopping.
+/// (`/healthz` only says the process answers.)
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let unavailable = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    if *state.stopping.borrow() {
+        return (unavailable, "stopping").into_response();
+    }
+    match state.store.next_job_due().await {
+        Ok(_) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            (unavailable, "database unavailable").into_response()
+        }
+    }
+}
+
 async fn origin_guard(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !ws_agent::same_origin(req.headers()) {
@@ -308,6 +338,7 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(ui::demo_site))
         .route("/media/{id}", get(media::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(dashboard::metrics))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", data_api::ApiDoc::openapi()))
         .nest("/api", api_router())
@@ -318,6 +349,11 @@ pub fn router(state: AppState) -> Router {
         )))
         // A hard ceiling for every endpoint; the per-route DefaultBodyLimit is the real limit.
         .layer(RequestBodyLimitLayer::new(limit.max(kb::MAX_IMPORT_BYTES)))
+        // Which node answered: for operators behind a load balancer, and the multi-node tests.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("x-kefu-node"),
+            HeaderValue::from_str(state.jobs.node()).unwrap_or(HeaderValue::from_static("node")),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

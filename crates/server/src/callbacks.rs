@@ -19,8 +19,6 @@ use kefu_store::{Inbound, IngestOutcome, Profile};
 
 use crate::state::AppState;
 
-/// WeChat gives up after 5 seconds; a passive reply must be ready well before that.
-const PASSIVE_BUDGET: Duration = Duration::from_millis(3_500);
 /// Largest callback body accepted. WeChat's messages are a few KB.
 pub const MAX_CALLBACK_BYTES: usize = 256 * 1024;
 
@@ -158,7 +156,9 @@ fn seal(cb: &OaCallback, opened: &Opened, xml: &str, now: Timestamp, nonce: &str
 async fn passive_reply(state: &AppState, channel: &Channel, a: &kefu_store::Accepted) -> Option<Content> {
     let inbound = &a.message;
     let done = state.jobs.expedite(a.job?).await;
-    let finished = tokio::time::timeout(PASSIVE_BUDGET, done).await.is_ok();
+    // WeChat gives up after 5 seconds; a passive reply must be ready well before that.
+    let budget = Duration::from_millis(state.config.passive_budget_ms);
+    let finished = tokio::time::timeout(budget, done).await.is_ok();
     let key = kefu_engine::turns::passive_key(inbound.id);
     let now = state.clock.now();
     if finished && let Ok(Some(m)) = state.store.take_held(channel.id, &key, now).await {

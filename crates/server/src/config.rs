@@ -48,6 +48,16 @@ pub struct Config {
     /// capped per address.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// NATS server for events across nodes (`nats://127.0.0.1:4222`); empty: one node, events
+    /// stay in this process.
+    #[serde(default)]
+    pub nats_url: String,
+    /// Subject prefix on NATS, so several deployments (or tests) can share one server.
+    #[serde(default = "kefu_prefix")]
+    pub nats_prefix: String,
+    /// How long a WeChat callback waits for the bot's answer to return it as the passive reply.
+    #[serde(default = "passive_budget")]
+    pub passive_budget_ms: u64,
     /// Run the job runner and the outbox worker on this node (tests drive them by hand).
     #[serde(default = "yes")]
     pub workers: bool,
@@ -58,6 +68,14 @@ pub struct Config {
 
 fn yes() -> bool {
     true
+}
+
+fn kefu_prefix() -> String {
+    "kefu".into()
+}
+
+fn passive_budget() -> u64 {
+    3_500
 }
 
 /// Abuse limits; see `kefu.default.toml` for what each means.

@@ -1,6 +1,7 @@
 //! kefu's HTTP side: the agent API, the web chat WebSocket, the live feed and the embedded UI.
 
 pub mod admin;
+pub mod agents;
 pub mod api;
 pub mod apikeys;
 pub mod app;
@@ -12,6 +13,7 @@ pub mod dashboard;
 pub mod data_api;
 pub mod dingtalk;
 pub mod error;
+pub mod feed;
 pub mod groups;
 pub mod guard;
 pub mod hooks;

@@ -42,10 +42,25 @@ pub async fn bootstrap(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<O
     rand::rng().fill_bytes(&mut bytes);
     let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let login = Login { username: "admin".into(), password, role: Role::Admin };
-    // The only account of a fresh install also answers customers.
-    add_agent(store, clock, &login, "管理员", &[], 5).await?;
-    if store.channels().await?.is_empty() {
-        webchat_channel(store, clock, "web", "官网在线客服").await?;
+    // The only account of a fresh install also answers customers. Nodes starting together
+    // on an empty database race here: one creates the admin, the others find it taken.
+    match add_agent(store, clock, &login, "管理员", &[], 5).await {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.downcast_ref::<kefu_store::StoreError>(),
+                Some(kefu_store::StoreError::Conflict(_))
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    }
+    if store.channels().await?.is_empty()
+        && let Err(e) = webchat_channel(store, clock, "web", "官网在线客服").await
+        && !matches!(e.downcast_ref::<kefu_store::StoreError>(), Some(kefu_store::StoreError::Conflict(_)))
+    {
+        return Err(e);
     }
     Ok(Some(login))
 }

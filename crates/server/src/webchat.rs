@@ -90,7 +90,7 @@ async fn visitor_session(state: AppState, channel: Channel, visitor: String, soc
                 Some(Ok(_)) => None,
             },
             item = sub.next() => match item {
-                Some(BusItem::Event(_, e)) => match &*e {
+                Some(BusItem::Event(_, e)) => match &e.event {
                     Event::VisitorMessage { message, .. } if visible_to_visitor(message) => {
                         Some(ServerFrame::Message { message: VisitorMessage::from(message) })
                     }

@@ -95,7 +95,7 @@ impl Visibility {
                     || state.engine.may_view_customer(&self.agent, merge.survivor).await.unwrap_or(false);
                 if v { Verdict::Send } else { Verdict::Skip }
             }
-            Event::VisitorMessage { .. } => Verdict::Skip,
+            Event::VisitorMessage { .. } | Event::KbChanged { .. } => Verdict::Skip,
         }
     }
 }
@@ -113,6 +113,12 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
     let mut vis = Visibility { agent, known: HashMap::new(), served: HashMap::new() };
     // An open feed is how kefu knows the agent is really there (see `presence_timeout_secs`).
     let _ = state.engine.seen(id).await;
+    // Subscribed first, then the position: every change after it arrives live; what came
+    // before is asked for with `GET /api/feed?after=<pos>` (after a reconnect) or loaded.
+    let pos = state.store.last_change_seq().await.unwrap_or(0);
+    if tx.send(WsMessage::Text(json!({"type": "hello", "pos": pos}).to_string().into())).await.is_err() {
+        return;
+    }
     let mut stopping = state.stopping.clone();
     loop {
         tokio::select! {
@@ -136,7 +142,7 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
             },
             item = sub.next() => {
                 let text = match item {
-                    Some(BusItem::Event(_, event)) => match vis.check(&state, &event).await {
+                    Some(BusItem::Event(_, event)) => match vis.check(&state, &event.event).await {
                         Verdict::Send => serde_json::to_string(&*event).unwrap_or_default(),
                         Verdict::Skip => continue,
                         Verdict::Hide(id) => json!({"type": "conversation_hidden", "id": id}).to_string(),

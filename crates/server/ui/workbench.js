@@ -12,7 +12,13 @@ import { setupIntegrations } from "./integrations.js";
 import { el, fmtTime } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { me: null, scope: "mine", list: new Map(), listLoads: 0, opens: 0, current: null, feed: null, groups: [] };
+// `pos` is the change-feed position seen last: after a reconnect (to any node) the workbench
+// asks for what happened since. `convPos` keeps each conversation's newest position, so an
+// older event arriving late never overwrites a newer state.
+const state = {
+  me: null, scope: "mine", list: new Map(), listLoads: 0, opens: 0, current: null, feed: null, groups: [],
+  pos: null, convPos: new Map(),
+};
 
 // ---- login ----
 
@@ -87,7 +93,7 @@ function start(me) {
   api("GET", "/groups").then((g) => { state.groups = g; });
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
-    onOpen: () => { $("#feed-status").hidden = true; loadList(); reloadCurrent(); },
+    onOpen: () => { $("#feed-status").hidden = true; },
     onDown: () => { $("#feed-status").hidden = false; },
   });
 }
@@ -142,10 +148,45 @@ function renderList() {
 
 // ---- live events ----
 
+/** The feed's first frame: the position it streams from. A first connection loads the
+ *  list; a reconnection asks only for what it missed since the last position seen. */
+async function onHello(pos) {
+  const since = state.pos;
+  state.pos = Math.max(state.pos ?? 0, pos);
+  if (since === null) return loadList();
+  const caught = await api("GET", `/feed?after=${since}`);
+  if (!caught.complete) return resync();
+  for (const ev of caught.events) onEvent(ev);
+  state.pos = Math.max(state.pos, caught.pos);
+  reloadCurrent(); // delivery statuses of the open conversation are not in the feed
+}
+
+function resync() {
+  loadList();
+  reloadCurrent();
+}
+
+/** Whether an event about a conversation is older than what the workbench already shows. */
+function stale(ev) {
+  const id = ev.conversation?.id;
+  if (!id || ev.pos === undefined) return false;
+  if ((state.convPos.get(id) ?? -1) > ev.pos) return true;
+  state.convPos.set(id, ev.pos);
+  return false;
+}
+
 function onEvent(ev) {
-  if (ev.type === "resync") {
-    loadList();
-    reloadCurrent();
+  if (ev.type === "hello") return onHello(ev.pos);
+  if (ev.pos !== undefined && state.pos !== null) state.pos = Math.max(state.pos, ev.pos);
+  if (ev.type === "resync") return resync();
+  if (ev.type === "conversation_hidden") {
+    state.list.delete(ev.id);
+    renderList();
+    if (state.current?.conversation.id === ev.id) closeView();
+    return;
+  }
+  if (stale(ev)) {
+    if (ev.type === "message_created" && ev.message.conversation_id === state.current?.conversation.id) upsertMessage(ev.message);
     return;
   }
   if (ev.type === "customer_merged") {
@@ -248,13 +289,18 @@ function deliveryText(m) {
   return t(`delivery.${m.status}`);
 }
 
+// Delivery only moves forward: a late "sent" never replaces "delivered".
+const RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4, received: 0 };
+
 function upsertMessage(m) {
   const list = $("#messages");
   let li = list.querySelector(`[data-id="${m.id}"]`);
+  if (li && RANK[li.dataset.status] > RANK[m.status]) return;
   const fresh = !li;
   if (fresh) li = el("li");
   li.className = `msg ${m.direction}`;
   li.dataset.id = m.id;
+  li.dataset.status = m.status;
   const meta = el("span", "meta", `${senderLabel(m)} · ${fmtTime(m.created_at)}`);
   const bubble = el("div", "bubble");
   bubble.append(renderContent(m.content, m.id));

@@ -2,5 +2,7 @@
 
 mod helpers;
 
+mod cluster;
 mod commands;
 mod crash;
+mod multinode;

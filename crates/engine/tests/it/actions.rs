@@ -57,7 +57,7 @@ async fn receiving_publishes_the_new_conversation_and_message_to_subscribers() {
         match sub.next().await.unwrap() {
             BusItem::Event(subject, e) => {
                 assert_eq!(subject, Subject::conversation(a.conversation.id));
-                kinds.push(match &*e {
+                kinds.push(match &e.event {
                     Event::ConversationUpdated { .. } => "conversation",
                     Event::MessageCreated { message, .. } => {
                         assert_eq!(message.content, Content::text("<script>alert(1)</script>"));

@@ -3,6 +3,8 @@
 mod helpers;
 
 mod actions;
+mod bus;
+mod durability;
 mod outbox;
 mod routing;
 mod tokens;

@@ -97,3 +97,16 @@ async fn unknown_api_paths_answer_json_404() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
 }
+
+#[tokio::test]
+async fn the_health_checks_say_live_and_ready_and_name_the_answering_node() {
+    let app = TestApp::spawn().await;
+    let live = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(live.status(), 200);
+    let node = live.headers().get("x-kefu-node").expect("the node's name").to_str().unwrap().to_owned();
+    assert!(node.starts_with("node-"), "{node}");
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.headers().get("x-kefu-node").unwrap().to_str().unwrap(), node);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}

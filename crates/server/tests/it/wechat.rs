@@ -67,6 +67,27 @@ async fn following_the_account_gets_an_encrypted_passive_welcome_within_the_call
     assert_eq!((msgs[1]["status"].clone(), msgs[1]["sender"]["kind"].clone()), (json!("sent"), json!("bot")));
 }
 
+/// The bot's job is never cancelled: when it misses the passive-reply budget the callback
+/// answers `success` and the same reply goes out through the customer-service API, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welcome_that_misses_the_passive_budget_is_sent_through_the_api_once() {
+    let (app, sim) = TestApp::sandbox_configured(|c| c.passive_budget_ms = 0).await;
+    let d = sim.oa_user_says(APP, USER, SimMessage::event("subscribe", None)).await.unwrap();
+    assert!(d.ok && d.passive_reply.is_none(), "{d:?}");
+    // Past the hold WeChat's window allows, the runner and outbox send what the job wrote.
+    app.clock.advance(Duration::from_secs(5));
+    app.run_pending().await;
+    let inbox = sim.inbox(USER);
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0].via, Via::CustomSend);
+    assert!(wechat_texts(&sim, USER)[0].starts_with("感谢关注"));
+    let lead = app.agent("lead", "lead123").await;
+    let conv = lead.conversations().await[0]["id"].as_i64().unwrap();
+    let msgs = lead.messages(conv).await;
+    assert_eq!(msgs.len(), 2, "the event and one welcome");
+    assert_eq!(msgs[1]["status"], "sent");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_union_id_is_fetched_and_stored_for_oneid() {
     let (app, sim) = TestApp::spawn_with_sandbox().await;

@@ -9,6 +9,7 @@ mod customers;
 mod feed;
 mod guards;
 mod ingest;
+mod jobs;
 mod kb;
 mod outbox;
 mod platform;
