@@ -19,9 +19,10 @@ use cluster::Cluster;
 
 type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const VISITORS: usize = 32;
-const PER_VISITOR: usize = 20;
-const PINGS: usize = 300;
+/// Sizes, overridable for a quick look: `KEFU_BENCH_VISITORS`, `KEFU_BENCH_MESSAGES`, `KEFU_BENCH_PINGS`.
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
 async fn ws(url: &str, cookie: Option<&str>) -> WsStream {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -47,27 +48,39 @@ async fn supervisor(c: &Cluster) -> String {
     c.session_cookie("bench", "bench-pass-1").await
 }
 
-/// Counts customer messages the supervisor's feed shows until `total` were seen.
-async fn count_events(mut feed: WsStream, total: usize) -> Instant {
-    let mut seen = 0;
-    while seen < total {
-        let f = tokio::time::timeout(Duration::from_secs(60), feed.next()).await.expect("events stalled");
-        if let Some(v) = json_of(f.unwrap().unwrap())
-            && v["type"] == "message_created"
-            && v["message"]["direction"] == "inbound"
-        {
-            seen += 1;
+/// What the supervisor's feed showed.
+struct Shown {
+    /// When the last customer message arrived.
+    last: Instant,
+    messages: usize,
+    /// `resync` frames: the feed fell behind and a workbench would reload.
+    resyncs: usize,
+}
+
+/// Counts customer messages the supervisor's feed shows until `total` were seen, or until it
+/// has been quiet for 5 s (events dropped for a slow socket are reported, not waited for).
+async fn count_events(mut feed: WsStream, total: usize) -> Shown {
+    let mut shown = Shown { last: Instant::now(), messages: 0, resyncs: 0 };
+    while shown.messages < total {
+        let Ok(Some(Ok(f))) = tokio::time::timeout(Duration::from_secs(5), feed.next()).await else { break };
+        match json_of(f) {
+            Some(v) if v["type"] == "message_created" && v["message"]["direction"] == "inbound" => {
+                shown.messages += 1;
+                shown.last = Instant::now();
+            }
+            Some(v) if v["type"] == "resync" => shown.resyncs += 1,
+            _ => {}
         }
     }
-    Instant::now()
+    shown
 }
 
 /// One visitor sending its messages one at a time, each after the previous one's ack.
 async fn visitor(url: String) {
     let mut w = ws(&url, None).await;
     let _hello = w.next().await;
-    for i in 0..PER_VISITOR {
-        let frame = json!({"type": "send", "client_id": format!("b{i}"), "text": format!("压测消息 {i}")});
+    for i in 0..size("KEFU_BENCH_MESSAGES", 20) {
+        let frame = json!({"type": "send", "client_id": format!("bench-msg-{i:04}"), "text": format!("压测消息 {i}")});
         w.send(Ws::Text(frame.to_string().into())).await.unwrap();
         loop {
             let v = json_of(w.next().await.unwrap().unwrap());
@@ -84,17 +97,24 @@ async fn throughput(nodes: usize, round: usize) -> f64 {
     let cookie = supervisor(&c).await;
     let ws_base = c.base.replace("http://", "ws://");
     let feed = ws(&format!("{ws_base}/api/ws"), Some(&cookie)).await;
-    let total = VISITORS * PER_VISITOR;
+    let total = size("KEFU_BENCH_VISITORS", 32) * size("KEFU_BENCH_MESSAGES", 20);
     let counted = tokio::spawn(count_events(feed, total));
     let start = Instant::now();
     let mut all = tokio::task::JoinSet::new();
-    for v in 0..VISITORS {
+    for v in 0..size("KEFU_BENCH_VISITORS", 32) {
         all.spawn(visitor(format!("{ws_base}/webchat/ws?c=web&v=bench-{round}-{nodes}-{v:020}")));
     }
     while all.join_next().await.is_some() {}
-    let end = counted.await.unwrap();
+    let acked = start.elapsed();
+    let shown = counted.await.unwrap();
     c.stop().await;
-    total as f64 / (end - start).as_secs_f64()
+    if shown.messages < total || shown.resyncs > 0 {
+        println!(
+            "  {nodes} node(s): the feed showed {} of {total} messages live, {} resync(s); all acked after {acked:?}",
+            shown.messages, shown.resyncs
+        );
+    }
+    shown.messages as f64 / (shown.last - start).as_secs_f64()
 }
 
 /// Waits on `feed` for the customer message `text`.
@@ -120,9 +140,9 @@ async fn latency() -> (Vec<f64>, Vec<f64>) {
     let mut v = ws(&format!("{}/webchat/ws?c=web&v=bench-latency-0000000001", direct(0)), None).await;
     let _hello = v.next().await;
     let (mut a, mut b) = (vec![], vec![]);
-    for i in 0..PINGS {
+    for i in 0..size("KEFU_BENCH_PINGS", 300) {
         let text = format!("延迟 {i}");
-        let frame = json!({"type": "send", "client_id": format!("l{i}"), "text": text});
+        let frame = json!({"type": "send", "client_id": format!("latency-{i:04}"), "text": text});
         let sent = Instant::now();
         v.send(Ws::Text(frame.to_string().into())).await.unwrap();
         // Both feeds read concurrently, so neither waits for the other.
@@ -156,15 +176,14 @@ async fn report() {
         println!("round {round}: 1 node {:.0} msg/s, 3 nodes {:.0} msg/s", one[round], three[round]);
     }
     let (o, t) = (pct(&mut one, 0.5), pct(&mut three, 0.5));
-    println!(
-        "\nweb chat, {VISITORS} visitors x {PER_VISITOR} messages, visitor -> ack -> supervisor's event (median of 3)"
-    );
+    let (v, m) = (size("KEFU_BENCH_VISITORS", 32), size("KEFU_BENCH_MESSAGES", 20));
+    println!("\nweb chat, {v} visitors x {m} messages, visitor -> ack -> supervisor's event (median of 3)");
     println!("| nodes | messages/s | ratio |\n|---|---|---|");
     println!("| 1 (baseline) | {o:.0} | 1x |\n| 3 | {t:.0} | {:.2}x |", t / o);
     let (mut same, mut cross) = latency().await;
     let (s50, s99) = (pct(&mut same, 0.5), pct(&mut same, 0.99));
     let (c50, c99) = (pct(&mut cross, 0.5), pct(&mut cross, 0.99));
-    println!("\nevent latency, visitor message -> workbench event ({PINGS} messages)");
+    println!("\nevent latency, visitor message -> workbench event ({} messages)", same.len());
     println!("| workbench on | p50 | p99 | p50 ratio | p99 ratio |\n|---|---|---|---|---|");
     println!("| the visitor's node (baseline) | {s50:.2} ms | {s99:.2} ms | 1x | 1x |");
     println!(

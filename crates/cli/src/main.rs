@@ -3,6 +3,7 @@
 mod kb;
 mod run;
 mod tools;
+mod user;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,9 @@ enum Command {
     /// Play a WeChat user against a running sandbox (started by `kefu demo`).
     #[command(subcommand)]
     Sim(tools::SimCmd),
+    /// Accounts: add, list, passwd, disable, enable (also while the server runs).
+    #[command(subcommand)]
+    User(user::UserCmd),
 }
 
 #[derive(Args, Clone)]
@@ -86,5 +90,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Channel(cmd) => tools::channel(cmd).await,
         Command::Sim(cmd) => tools::sim(cmd).await,
         Command::Kb(cmd) => kb::run(cmd),
+        Command::User(cmd) => user::run(cmd).await,
     }
 }

@@ -83,6 +83,9 @@ pub struct Agent {
     /// Most conversations this agent may hold at once.
     pub capacity: u32,
     pub skill_groups: Vec<SkillGroupId>,
+    /// Disabled by an admin: cannot log in, gets no conversations; kept for the history.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

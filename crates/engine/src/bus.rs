@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::Stream;
-use kefu_domain::{ChannelId, Conversation, ConversationId, CustomerId, CustomerMerge, Message};
+use kefu_domain::{AgentId, ChannelId, Conversation, ConversationId, CustomerId, CustomerMerge, Message};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -40,6 +40,11 @@ pub enum Event {
     /// The knowledge base changed on some node: every node rebuilds its matcher.
     KbChanged {
         version: i64,
+    },
+    /// The account's sessions ended (disabled, logged out by an admin, password reset): its
+    /// open workbenches close, on whichever node they are.
+    SignedOut {
+        agent: AgentId,
     },
 }
 
@@ -72,6 +77,10 @@ impl Subject {
 
     pub fn kb() -> Self {
         Subject("kb".into())
+    }
+
+    pub fn agent(id: AgentId) -> Self {
+        Subject(format!("agent.{id}"))
     }
 
     /// NATS wildcard semantics: `*` matches one token, a final `>` matches one or more.

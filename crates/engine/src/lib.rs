@@ -1,5 +1,6 @@
 //! kefu's logic layer: ingest, conversation actions, the event bus and the durable outbox.
 
+mod accounts;
 pub mod bot;
 pub mod bus;
 pub mod commit;

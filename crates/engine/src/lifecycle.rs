@@ -247,9 +247,17 @@ impl Engine {
     }
 
     /// The `agent_absent` job: the agent goes offline if their workbench is still silent.
+    /// The job after an agent's workbench went silent, or after an admin disabled the account:
+    /// offline, and their conversations back to routing.
     pub async fn agent_absent(&self, agent: AgentId) -> Result<()> {
-        let before = self.clock.now().minus(Duration::from_secs(self.routing.presence_timeout_secs));
-        if self.store.absent_agents(before).await?.contains(&agent) {
+        if self.store.agent(agent).await?.disabled {
+            tracing::info!(%agent, "account disabled; its conversations go back to routing");
+            self.set_agent_status(agent, AgentStatus::Offline).await?;
+            return Ok(());
+        }
+        let timeout = self.routing.presence_timeout_secs;
+        let before = self.clock.now().minus(Duration::from_secs(timeout));
+        if timeout > 0 && self.store.absent_agents(before).await?.contains(&agent) {
             tracing::info!(%agent, "agent's workbench is gone; setting them offline");
             self.set_agent_status(agent, AgentStatus::Offline).await?;
         }

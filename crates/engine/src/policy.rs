@@ -80,6 +80,7 @@ mod tests {
             status: AgentStatus::Online,
             capacity: 5,
             skill_groups: groups.iter().map(|g| SkillGroupId(*g)).collect(),
+            disabled: false,
         }
     }
 

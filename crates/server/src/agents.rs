@@ -1,10 +1,12 @@
-//! Accounts for admins: creating agents, supervisors and admins with their skill groups and
-//! capacity, and reading one account.
+//! Accounts: admins create, edit, disable and re-enable accounts, set passwords and end
+//! sessions; supervisors set capacity and skill groups (routing); everyone edits their own
+//! display name and password. The rules (one admin always left, sessions ended on disabling)
+//! are the store's, in one transaction.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use kefu_domain::{Agent, AgentId, Role, SkillGroupId};
-use kefu_store::NewAgent;
+use kefu_store::{AccountChange, NewAgent};
 use serde::Deserialize;
 
 use crate::auth::CurrentAgent;
@@ -42,21 +44,41 @@ fn five() -> u32 {
 
 pub const MIN_PASSWORD: usize = 8;
 
+fn name_ok(s: &str) -> bool {
+    (1..=32).contains(&s.chars().count())
+}
+
+fn check_display_name(name: &str) -> ApiResult<()> {
+    if name_ok(name.trim()) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest("the display name must be 1-32 characters".into()))
+    }
+}
+
+pub fn check_password(password: &str) -> ApiResult<()> {
+    if password.chars().count() < MIN_PASSWORD || password.len() > 256 {
+        return Err(ApiError::BadRequest(format!("the password must be {MIN_PASSWORD}-256 characters")));
+    }
+    Ok(())
+}
+
+fn check_capacity(capacity: u32) -> ApiResult<()> {
+    if capacity > 100 { Err(ApiError::BadRequest("capacity must be at most 100".into())) } else { Ok(()) }
+}
+
 fn check(f: &NewAgentForm) -> ApiResult<()> {
-    let name_ok = |s: &str| (1..=32).contains(&s.chars().count());
     if !name_ok(&f.username) || !f.username.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
         return Err(ApiError::BadRequest("the username must be 1-32 letters, digits or . _ - @".into()));
     }
-    if !name_ok(f.display_name.trim()) {
-        return Err(ApiError::BadRequest("the display name must be 1-32 characters".into()));
-    }
-    if f.password.chars().count() < MIN_PASSWORD || f.password.len() > 256 {
-        return Err(ApiError::BadRequest(format!("the password must be {MIN_PASSWORD}-256 characters")));
-    }
-    if f.capacity > 100 {
-        return Err(ApiError::BadRequest("capacity must be at most 100".into()));
-    }
-    Ok(())
+    check_display_name(&f.display_name)?;
+    check_password(&f.password)?;
+    check_capacity(f.capacity)
+}
+
+async fn hash(state: &AppState, password: &str) -> ApiResult<String> {
+    let hashed = state.hasher.hash(password.to_owned()).await.map_err(|_| ApiError::TooMany)?;
+    hashed.map_err(ApiError::Internal)
 }
 
 async fn resolve(state: &AppState, refs: &[GroupRef]) -> ApiResult<Vec<SkillGroupId>> {
@@ -81,11 +103,10 @@ pub async fn create(
     me.require(Role::Admin)?;
     check(&f)?;
     let skill_groups = resolve(&state, &f.groups).await?;
-    let hashed = state.hasher.hash(f.password.clone()).await.map_err(|_| ApiError::TooMany)?;
     let new = NewAgent {
         username: f.username.trim().to_owned(),
         display_name: f.display_name.trim().to_owned(),
-        password_hash: hashed.map_err(ApiError::Internal)?,
+        password_hash: hash(&state, &f.password).await?,
         role: f.role,
         capacity: f.capacity,
         skill_groups,
@@ -102,4 +123,121 @@ pub async fn get(
 ) -> ApiResult<Json<Agent>> {
     me.require(Role::Agent)?;
     Ok(Json(state.store.agent(AgentId(id)).await?))
+}
+
+/// `PUT /api/agents/{id}`: every field optional. Supervisors may set capacity and skill groups;
+/// the rest is for admins.
+#[derive(Deserialize)]
+pub struct AccountForm {
+    display_name: Option<String>,
+    role: Option<Role>,
+    #[serde(alias = "skill_groups")]
+    groups: Option<Vec<GroupRef>>,
+    capacity: Option<u32>,
+    disabled: Option<bool>,
+    password: Option<String>,
+}
+
+impl AccountForm {
+    fn admin_only(&self) -> bool {
+        self.display_name.is_some()
+            || self.role.is_some()
+            || self.disabled.is_some()
+            || self.password.is_some()
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+    Json(f): Json<AccountForm>,
+) -> ApiResult<Json<Agent>> {
+    me.require(if f.admin_only() { Role::Admin } else { Role::Supervisor })?;
+    if let Some(n) = &f.display_name {
+        check_display_name(n)?;
+    }
+    if let Some(p) = &f.password {
+        check_password(p)?;
+    }
+    f.capacity.map(check_capacity).transpose()?;
+    let skill_groups = match &f.groups {
+        Some(refs) => Some(resolve(&state, refs).await?),
+        None => None,
+    };
+    let password_hash = match &f.password {
+        Some(p) => Some(hash(&state, p).await?),
+        None => None,
+    };
+    let change = AccountChange {
+        display_name: f.display_name.map(|n| n.trim().to_owned()),
+        role: f.role,
+        capacity: f.capacity,
+        skill_groups,
+        disabled: f.disabled,
+        password_hash,
+        keep_session: None,
+    };
+    let agent = state.engine.change_account(AgentId(id), &change).await?;
+    // New capacity or groups may let waiting customers in, on every node.
+    state.engine.serve_queues(&agent.skill_groups).await?;
+    Ok(Json(agent))
+}
+
+/// `POST /api/agents/{id}/logout`: ends every session of the account at once.
+pub async fn force_logout(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    me.require(Role::Admin)?;
+    state.store.agent(AgentId(id)).await?;
+    state.engine.end_sessions(AgentId(id)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    display_name: String,
+}
+
+/// `PUT /api/me`: one's own display name (what customers see).
+pub async fn update_me(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Json(f): Json<ProfileForm>,
+) -> ApiResult<Json<Agent>> {
+    check_display_name(&f.display_name)?;
+    let change = AccountChange { display_name: Some(f.display_name.trim().to_owned()), ..Default::default() };
+    Ok(Json(state.engine.change_account(me.agent.id, &change).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+/// `PUT /api/me/password`: needs the current password; ends one's other sessions.
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Json(f): Json<PasswordForm>,
+) -> ApiResult<axum::http::StatusCode> {
+    check_password(&f.new_password)?;
+    if f.current_password.len() > 256 {
+        return Err(ApiError::BadRequest("the current password is wrong".into()));
+    }
+    let (_, current) = state.store.agent_credentials(&me.agent.username).await?;
+    let ok = state.hasher.verify(f.current_password, current).await.map_err(|_| ApiError::TooMany)?;
+    if !ok {
+        return Err(ApiError::Forbidden("the current password is wrong".into()));
+    }
+    let change = AccountChange {
+        password_hash: Some(hash(&state, &f.new_password).await?),
+        keep_session: Some(me.session.token_hash.clone()),
+        ..Default::default()
+    };
+    state.store.change_account(me.agent.id, &change, state.clock.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -184,6 +184,9 @@ pub async fn login(
     let Some((agent, _)) = found.filter(|_| ok) else {
         return Err(ApiError::Unauthorized);
     };
+    if agent.disabled {
+        return Err(ApiError::Forbidden("this account is disabled".into()));
+    }
     let token = random_token();
     let ttl = Duration::from_secs(state.config.session_ttl_minutes * 60);
     let session = Session {

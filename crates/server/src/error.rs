@@ -64,6 +64,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(what) => ApiError::Conflict(format!("already exists: {what}")),
             StoreError::Illegal(i) => ApiError::Conflict(i.to_string()),
+            StoreError::Refused(why) => ApiError::Conflict(why),
             other => match other.violation() {
                 Some(Violation::Unique) => ApiError::Conflict("that name or key is already taken".into()),
                 Some(Violation::ForeignKey) => {

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use kefu_domain::{Agent, AgentId, GroupRouting, Role, SkillGroup, SkillGroupId};
+use kefu_domain::{Agent, GroupRouting, Role, SkillGroup, SkillGroupId};
 use kefu_engine::routing::check_rule;
 use serde::Deserialize;
 
@@ -64,32 +64,4 @@ pub async fn update(
 pub async fn agents(State(state): State<AppState>, me: CurrentAgent) -> ApiResult<Json<Vec<Agent>>> {
     me.require(Role::Agent)?;
     Ok(Json(state.store.agents().await?))
-}
-
-#[derive(Deserialize)]
-pub struct AgentForm {
-    capacity: u32,
-    /// Skill group ids; left out, the agent keeps their groups.
-    skill_groups: Option<Vec<SkillGroupId>>,
-}
-
-pub async fn update_agent(
-    State(state): State<AppState>,
-    me: CurrentAgent,
-    Path(id): Path<i64>,
-    Json(f): Json<AgentForm>,
-) -> ApiResult<Json<Agent>> {
-    me.require(Role::Supervisor)?;
-    if f.capacity > 100 {
-        return Err(ApiError::BadRequest("capacity must be at most 100".into()));
-    }
-    let current = state.store.agent(AgentId(id)).await?;
-    let groups = f.skill_groups.unwrap_or(current.skill_groups);
-    let known: Vec<SkillGroupId> = state.store.skill_groups().await?.iter().map(|g| g.id).collect();
-    if let Some(g) = groups.iter().find(|g| !known.contains(g)) {
-        return Err(ApiError::BadRequest(format!("no skill group {}", g.0)));
-    }
-    let agent = state.store.set_agent_routing(current.id, f.capacity, &groups).await?;
-    state.engine.serve_queues(&agent.skill_groups).await?;
-    Ok(Json(agent))
 }

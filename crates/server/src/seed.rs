@@ -32,16 +32,20 @@ pub async fn webchat_channel(
     Ok(())
 }
 
+/// A password to print once (18 hex digits, 72 random bits).
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 9];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// On an empty database, creates an `admin` with a random password and a web chat channel, so
 /// `kefu serve` is usable at once. Returns the admin login to print, or `None` if not empty.
 pub async fn bootstrap(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Option<Login>> {
     if !store.agents().await?.is_empty() {
         return Ok(None);
     }
-    let mut bytes = [0u8; 9];
-    rand::rng().fill_bytes(&mut bytes);
-    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let login = Login { username: "admin".into(), password, role: Role::Admin };
+    let login = Login { username: "admin".into(), password: random_password(), role: Role::Admin };
     // The only account of a fresh install also answers customers. Nodes starting together
     // on an empty database race here: one creates the admin, the others find it taken.
     match add_agent(store, clock, &login, "管理员", &[], 5).await {

@@ -95,10 +95,13 @@ impl Visibility {
                     || state.engine.may_view_customer(&self.agent, merge.survivor).await.unwrap_or(false);
                 if v { Verdict::Send } else { Verdict::Skip }
             }
-            Event::VisitorMessage { .. } | Event::KbChanged { .. } => Verdict::Skip,
+            Event::VisitorMessage { .. } | Event::KbChanged { .. } | Event::SignedOut { .. } => Verdict::Skip,
         }
     }
 }
+
+/// Close code for a feed whose session ended (the workbench shows the login form; see api.js).
+const SIGNED_OUT: u16 = 4401;
 
 async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
@@ -142,6 +145,11 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
             },
             item = sub.next() => {
                 let text = match item {
+                    Some(BusItem::Event(_, event)) if event.event == (Event::SignedOut { agent: id }) => {
+                        let close = CloseFrame { code: SIGNED_OUT, reason: "signed out".into() };
+                        let _ = tx.send(WsMessage::Close(Some(close))).await;
+                        break;
+                    }
                     Some(BusItem::Event(_, event)) => match vis.check(&state, &event.event).await {
                         Verdict::Send => serde_json::to_string(&*event).unwrap_or_default(),
                         Verdict::Skip => continue,

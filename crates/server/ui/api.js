@@ -35,7 +35,10 @@ export async function api(method, path, body) {
 }
 
 /** A WebSocket that reconnects with backoff; onOpen runs after every (re)connect. */
-export function liveSocket(path, { onMessage, onOpen, onDown }) {
+/** Close code the server uses when the session ended (disabled account, forced log-out). */
+const SIGNED_OUT = 4401;
+
+export function liveSocket(path, { onMessage, onOpen, onDown, onSignedOut }) {
   let delay = 500;
   let ws;
   let stopped = false;
@@ -49,9 +52,14 @@ export function liveSocket(path, { onMessage, onOpen, onDown }) {
     // A sign of life: without it the server sets an agent who left without logging out offline.
     const beat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), 25000);
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       clearInterval(beat);
       if (stopped) return;
+      if (e.code === SIGNED_OUT) {
+        stopped = true;
+        onSignedOut?.();
+        return;
+      }
       onDown?.();
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);

@@ -3,6 +3,7 @@ import { api, ApiError, csrfToken, liveSocket, setCsrf } from "./api.js";
 import { applyI18n, t, toggleLang } from "./i18n.js";
 import { preview, renderContent } from "./content.js";
 import { setupAdmin } from "./admin.js";
+import { setupAccounts } from "./accounts.js";
 import { setupKb } from "./kb.js";
 import { setupRouting } from "./routing.js";
 import { setupTransfer } from "./transfer.js";
@@ -90,11 +91,14 @@ function start(me) {
   setup360(supervisor);
   setupDashboard(supervisor, showDash);
   setupIntegrations(me.agent.role === "admin", showIntegrations);
+  setupAccounts(state.me, me.agent.role === "admin", showAccounts, showMine);
   api("GET", "/groups").then((g) => { state.groups = g; });
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,
     onOpen: () => { $("#feed-status").hidden = true; },
     onDown: () => { $("#feed-status").hidden = false; },
+    // An admin disabled the account or ended its sessions: back to the login form.
+    onSignedOut: () => location.reload(),
   });
 }
 
@@ -331,7 +335,8 @@ async function sendReply(e) {
 }
 
 function showPane(id, on) {
-  for (const p of ["#admin-pane", "#kb-pane", "#routing-pane", "#dash-pane", "#integrations-pane"]) $(p).hidden = true;
+  const panes = ["#admin-pane", "#kb-pane", "#routing-pane", "#dash-pane", "#integrations-pane", "#accounts-pane", "#mine-pane"];
+  for (const p of panes) $(p).hidden = true;
   $(id).hidden = !on;
   document.querySelector(".chat-pane").hidden = on;
 }
@@ -341,6 +346,8 @@ const showKb = (on) => showPane("#kb-pane", on);
 const showRouting = (on) => showPane("#routing-pane", on);
 const showDash = (on) => showPane("#dash-pane", on);
 const showIntegrations = (on) => showPane("#integrations-pane", on);
+const showAccounts = (on) => showPane("#accounts-pane", on);
+const showMine = (on) => showPane("#mine-pane", on);
 
 async function sendImage(e) {
   const file = e.target.files[0];

@@ -21,6 +21,9 @@ pub enum StoreError {
     Conflict(String),
     #[error(transparent)]
     Illegal(#[from] kefu_domain::IllegalTransition),
+    /// A rule refused the change (the last admin, a job that is not failed); the text says which.
+    #[error("{0}")]
+    Refused(String),
     /// Someone else changed the row first; the caller may re-read and retry.
     #[error("concurrent update")]
     Concurrent,

@@ -25,6 +25,20 @@ pub struct NewAgent {
     pub skill_groups: Vec<SkillGroupId>,
 }
 
+/// An admin's (or the agent's own) change to an account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub capacity: Option<u32>,
+    pub skill_groups: Option<Vec<SkillGroupId>>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+    /// The session (token hash) that survives a password change: one's own, when changing
+    /// one's own password.
+    pub keep_session: Option<String>,
+}
+
 /// A logged-in agent's session; the cookie holds the token, the store only its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

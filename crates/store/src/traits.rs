@@ -46,6 +46,18 @@ pub trait AgentStore: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 }
 
+/// Account administration (see `sql/accounts.rs`).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Applies the change in one transaction. The last enabled admin cannot be disabled or
+    /// demoted (`Refused`); disabling ends the account's sessions and queues the job that sends
+    /// its conversations back to routing; a new password ends every session but `keep_session`.
+    async fn change_account(&self, id: AgentId, change: &AccountChange, now: Timestamp) -> Result<Agent>;
+    /// Ends the account's sessions except `keep` (a token hash); how many ended.
+    async fn end_sessions(&self, id: AgentId, keep: Option<&str>) -> Result<u64>;
+    async fn agent_by_username(&self, username: &str) -> Result<Agent>;
+}
+
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
     /// Records one inbound message atomically: identity, customer, open conversation, message.
@@ -474,6 +486,7 @@ pub trait JobStore: Send + Sync {
 pub trait Store:
     ChannelStore
     + AgentStore
+    + AccountStore
     + ConversationStore
     + MessageStore
     + OutboxStore
@@ -497,6 +510,7 @@ pub trait Store:
 impl<T> Store for T where
     T: ChannelStore
         + AgentStore
+        + AccountStore
         + ConversationStore
         + MessageStore
         + OutboxStore

@@ -126,7 +126,8 @@ impl Cluster {
         admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
         admin.close().await.unwrap();
         let sep = if url.contains('?') { '&' } else { '?' };
-        let db_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        // The application name lets a test find (and terminate) exactly this cluster's connections.
+        let db_url = format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
         let dir = tempfile::tempdir().unwrap();
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         let listen = free_port();

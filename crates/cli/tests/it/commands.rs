@@ -169,3 +169,68 @@ async fn a_newcomer_plays_wechat_and_dingtalk_users_from_the_shell_and_tests_the
     assert!(answered.contains("[dt_session]"), "the demo bot answers on DingTalk: {answered}");
     demo.kill_9().await;
 }
+
+/// `kefu user …` on the data directory of a running `kefu serve`.
+fn user(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("KEFU_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+async fn login_status(base: &str, user: &str, password: &str) -> u16 {
+    let body = serde_json::json!({"username": user, "password": password});
+    let res = reqwest::Client::new().post(format!("{base}/api/auth/login")).json(&body).send().await.unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn kefu_user_adds_lists_resets_disables_and_enables_accounts_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("serve");
+    let kefu = start(&["serve"], &data).await;
+    let (ok, out) = user(
+        &data,
+        &["add", "xiaozhao", "--role", "agent", "--group", "售后服务", "--password-stdin"],
+        Some("pass-word-1\n"),
+    );
+    assert!(!ok && out.contains("no skill group"), "{out}");
+    let (ok, out) =
+        user(&data, &["add", "xiaozhao", "--display-name", "小赵", "--password-stdin"], Some("short\n"));
+    assert!(!ok && out.contains("password"), "{out}");
+    let (ok, out) = user(
+        &data,
+        &["add", "xiaozhao", "--display-name", "小赵", "--password-stdin"],
+        Some("pass-word-1\n"),
+    );
+    assert!(ok, "{out}");
+    assert_eq!(login_status(&kefu.base, "xiaozhao", "pass-word-1").await, 200);
+    let (ok, out) = user(&data, &["passwd", "xiaozhao"], None);
+    assert!(ok, "{out}");
+    let printed =
+        out.lines().find_map(|l| l.strip_prefix("password: ")).expect("the new password").to_owned();
+    assert_eq!(login_status(&kefu.base, "xiaozhao", "pass-word-1").await, 401);
+    assert_eq!(login_status(&kefu.base, "xiaozhao", &printed).await, 200);
+    assert!(user(&data, &["disable", "xiaozhao"], None).0);
+    assert_eq!(login_status(&kefu.base, "xiaozhao", &printed).await, 403);
+    let (ok, list) = user(&data, &["list"], None);
+    let row = list.lines().find(|l| l.contains("xiaozhao")).unwrap_or_default().to_owned();
+    assert!(ok && row.contains("agent") && row.contains(" no "), "{list}");
+    let (ok, out) = user(&data, &["disable", "admin"], None);
+    assert!(!ok && out.contains("last admin"), "{out}");
+    assert!(user(&data, &["enable", "xiaozhao"], None).0);
+    assert_eq!(login_status(&kefu.base, "xiaozhao", &printed).await, 200);
+    kefu.kill_9().await;
+}

@@ -5,4 +5,5 @@ mod helpers;
 mod cluster;
 mod commands;
 mod crash;
+mod dbfaults;
 mod multinode;

@@ -345,6 +345,22 @@ impl Feed {
         self.until(|e| e["type"] == "pong").await;
     }
 
+    /// Waits for the server to close the feed; returns the close code.
+    pub async fn closed(&mut self) -> u16 {
+        let start = std::time::Instant::now();
+        loop {
+            match tokio::time::timeout(Duration::from_millis(20), self.ws.next()).await {
+                Ok(Some(Ok(Ws::Close(frame)))) => return frame.map(|f| u16::from(f.code)).unwrap_or(1005),
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => panic!("feed ended without a close frame: {other:?}"),
+                Err(_) => {
+                    assert!(start.elapsed() < FRAME_WAIT, "the feed was not closed in time");
+                    self.driver.step().await;
+                }
+            }
+        }
+    }
+
     /// The next event for which `pred` holds; earlier ones are skipped.
     pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         loop {

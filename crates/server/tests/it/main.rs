@@ -5,9 +5,11 @@ mod helpers;
 mod fuzz_smoke;
 
 mod abuse;
+mod accounts;
 mod auth;
 mod bot;
 mod browser;
+mod browser_accounts;
 mod browser_kit;
 mod browser_oneid;
 mod browser_routing;

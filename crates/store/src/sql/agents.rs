@@ -12,7 +12,7 @@ use crate::{AgentStore, NewAgent, Result, Session, StoreError};
 macro_rules! select_agents {
     ($($tail:literal)?) => {
         concat!(
-            "SELECT id, username, display_name, password_hash, role, status, capacity FROM agents"
+            "SELECT id, username, display_name, password_hash, role, status, capacity, disabled_at FROM agents"
             $(, $tail)?
         )
     };
@@ -57,6 +57,7 @@ fn agent_from(r: &Row, skill_groups: Vec<SkillGroupId>) -> Result<Agent> {
         status: r.parsed("status")?,
         capacity: u32::try_from(r.int("capacity")?).unwrap_or(0),
         skill_groups,
+        disabled: r.opt_int("disabled_at")?.is_some(),
     })
 }
 
@@ -236,7 +237,8 @@ impl AgentStore for SqlStore {
             .reader()
             .one(q!(
                 "SELECT token_hash, agent_id, csrf_token, created_at, expires_at FROM sessions \
-                 WHERE token_hash = $1 AND expires_at > $2",
+                 WHERE token_hash = $1 AND expires_at > $2 \
+                 AND agent_id IN (SELECT id FROM agents WHERE disabled_at IS NULL)",
                 token_hash,
                 now.0
             ))

@@ -196,7 +196,7 @@ impl JobStore for SqlStore {
                 now.0
             ))
             .await?;
-        if n == 0 { Err(StoreError::Conflict("only failed jobs can be run again".into())) } else { Ok(()) }
+        if n == 0 { Err(StoreError::Refused("only failed jobs can be run again".into())) } else { Ok(()) }
     }
 
     async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {

@@ -5,6 +5,7 @@
 //! failing with `SQLITE_BUSY`. Readers use a separate pool and see every committed write.
 
 mod access;
+mod accounts;
 mod agents;
 mod apply;
 mod channels;

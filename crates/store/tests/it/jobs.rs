@@ -111,7 +111,7 @@ contract!(a_job_that_gives_up_is_kept_as_failed_with_its_reason_and_can_be_run_a
     s.retry_job(ids[0], at(3)).await?;
     let again = s.claim_jobs(None, "n1:1", at(3), at(30_000), 10).await?;
     assert_eq!((again[0].id, again[0].attempts), (ids[0], 1));
-    assert!(matches!(s.retry_job(ids[0], at(4)).await, Err(StoreError::Conflict(_))), "only failed jobs");
+    assert!(matches!(s.retry_job(ids[0], at(4)).await, Err(StoreError::Refused(_))), "only failed jobs");
     Ok(())
 });
 

@@ -1,0 +1,150 @@
+// Accounts: the admin's page (create, edit, disable and re-enable, reset a password, force
+// log-out) and everyone's own account (display name, password). The server enforces every
+// rule (one admin always left); this page shows its answers.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { button, el, guarded } from "./dom.js";
+
+const $ = (sel) => document.querySelector(sel);
+let groups = [];
+
+function groupBoxes(selected) {
+  const box = $("#account-groups");
+  box.replaceChildren(
+    ...groups.map((g) => {
+      const label = el("label", "inline");
+      const input = el("input");
+      input.type = "checkbox";
+      input.value = g.id;
+      input.checked = selected.includes(g.id);
+      label.append(input, el("span", null, g.name));
+      return label;
+    }),
+  );
+}
+
+function fill(a) {
+  const f = $("#account-form");
+  f.reset();
+  f.id.value = a?.id ?? "";
+  f.username.value = a?.username ?? "";
+  f.username.readOnly = !!a;
+  f.display_name.value = a?.display_name ?? "";
+  f.role.value = a?.role ?? "agent";
+  f.capacity.value = a?.capacity ?? 5;
+  f.password.required = !a;
+  $("#account-form-title").textContent = a ? t("acct.edit") : t("acct.new");
+  groupBoxes(a?.skill_groups ?? []);
+  (a ? f.display_name : f.username).focus();
+}
+
+/** A one-time password the admin passes on; shown once, never stored in the page. */
+function randomPassword() {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function act(fn) {
+  await guarded($("#account-error"), async () => {
+    await fn();
+    await load();
+  });
+}
+
+function row(a) {
+  const tr = el("tr");
+  tr.dataset.username = a.username;
+  const names = groups.filter((g) => a.skill_groups.includes(g.id)).map((g) => g.name).join("、");
+  const state = a.disabled ? t("acct.disabled") : t(`status.${a.status}`);
+  const actions = el("td", "row-buttons");
+  actions.append(
+    button(t("kb.edit_button"), "secondary acct-edit", () => fill(a)),
+    button(a.disabled ? t("acct.enable") : t("acct.disable"), "secondary acct-toggle", () =>
+      act(() => api("PUT", `/agents/${a.id}`, { disabled: !a.disabled }))),
+    button(t("acct.reset"), "secondary acct-reset", () =>
+      act(async () => {
+        const password = randomPassword();
+        await api("PUT", `/agents/${a.id}`, { password });
+        $("#account-secret").hidden = false;
+        $("#account-secret").textContent = `${t("acct.new_password")} ${a.username}: ${password}`;
+      })),
+    button(t("acct.logout"), "secondary acct-logout", () => act(() => api("POST", `/agents/${a.id}/logout`))),
+  );
+  tr.append(
+    el("td", null, a.username),
+    el("td", null, a.display_name),
+    el("td", null, t(`role.${a.role}`)),
+    el("td", null, names),
+    el("td", null, String(a.capacity)),
+    el("td", a.disabled ? "muted" : null, state),
+    actions,
+  );
+  return tr;
+}
+
+async function load() {
+  groups = await api("GET", "/groups");
+  const accounts = await api("GET", "/agents");
+  $("#account-rows").replaceChildren(...accounts.map(row));
+}
+
+async function save(e) {
+  e.preventDefault();
+  const f = e.target;
+  const body = {
+    display_name: f.display_name.value.trim(),
+    role: f.role.value,
+    capacity: Number(f.capacity.value),
+    groups: [...$("#account-groups").querySelectorAll("input:checked")].map((b) => Number(b.value)),
+  };
+  if (f.password.value) body.password = f.password.value;
+  await guarded($("#account-error"), async () => {
+    if (f.id.value) await api("PUT", `/agents/${f.id.value}`, body);
+    else await api("POST", "/agents", { ...body, username: f.username.value.trim() });
+    fill(null);
+    await load();
+  });
+}
+
+async function saveMine(e, me) {
+  e.preventDefault();
+  const f = e.target;
+  const box = $("#mine-error");
+  box.className = "error";
+  await guarded(box, async () => {
+    if (f.display_name.value.trim() !== me.display_name) {
+      const a = await api("PUT", "/me", { display_name: f.display_name.value.trim() });
+      me.display_name = a.display_name;
+      $("#me-name").textContent = a.display_name;
+    }
+    if (f.new_password.value) {
+      await api("PUT", "/me/password", { current_password: f.current_password.value, new_password: f.new_password.value });
+      f.current_password.value = "";
+      f.new_password.value = "";
+    }
+    box.className = "ok";
+    box.textContent = t("acct.saved");
+  });
+}
+
+export function setupAccounts(me, isAdmin, showAccounts, showMine) {
+  $("#open-mine").onclick = () => {
+    showMine(true);
+    const f = $("#mine-form");
+    f.display_name.value = me.display_name;
+    $("#mine-error").textContent = "";
+    f.display_name.focus();
+  };
+  $("#close-mine").onclick = () => showMine(false);
+  $("#mine-form").onsubmit = (e) => saveMine(e, me);
+  if (!isAdmin) return;
+  $("#open-accounts").onclick = async () => {
+    showAccounts(true);
+    $("#account-secret").hidden = true;
+    await load();
+    fill(null);
+  };
+  $("#close-accounts").onclick = () => showAccounts(false);
+  $("#account-form").onsubmit = save;
+  $("#account-new").onclick = () => fill(null);
+}
