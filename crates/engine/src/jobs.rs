@@ -159,7 +159,12 @@ impl JobRunner {
 
     /// Runs every job that is due now, and those they cause, until none is left; returns how
     /// many ran. Deterministic with the manual clock: what tests call instead of sleeping.
+    /// Jobs started early ([`JobRunner::expedite`]) are awaited first, so none is left running.
     pub async fn run_pending(&self) -> Result<usize> {
+        {
+            let mut running = self.running.lock().await;
+            while running.join_next().await.is_some() {}
+        }
         let mut n = 0;
         loop {
             let jobs = self.claim(None, 64).await?;

@@ -13,6 +13,7 @@ mod browser_accounts;
 mod browser_kit;
 mod browser_oneid;
 mod browser_routing;
+mod browser_widget;
 mod dashboard;
 mod data_api;
 mod dingtalk;
