@@ -76,7 +76,9 @@ fn password(from_stdin: bool) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
     let p = line.trim_end_matches(['\r', '\n']).to_owned();
-    kefu_server::agents::check_password(&p).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(why) = kefu_server::passwords::problem(&p, None) {
+        bail!("{why}");
+    }
     Ok(p)
 }
 

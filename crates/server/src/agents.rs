@@ -56,11 +56,12 @@ fn check_display_name(name: &str) -> ApiResult<()> {
     }
 }
 
-pub fn check_password(password: &str) -> ApiResult<()> {
-    if password.chars().count() < MIN_PASSWORD || password.len() > 256 {
-        return Err(ApiError::BadRequest(format!("the password must be {MIN_PASSWORD}-256 characters")));
+/// The password rules of [`crate::passwords::problem`], as a 400.
+pub fn check_password(password: &str, username: Option<&str>) -> ApiResult<()> {
+    match crate::passwords::problem(password, username) {
+        Some(why) => Err(ApiError::BadRequest(why)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn check_capacity(capacity: u32) -> ApiResult<()> {
@@ -72,7 +73,7 @@ fn check(f: &NewAgentForm) -> ApiResult<()> {
         return Err(ApiError::BadRequest("the username must be 1-32 letters, digits or . _ - @".into()));
     }
     check_display_name(&f.display_name)?;
-    check_password(&f.password)?;
+    check_password(&f.password, Some(&f.username))?;
     check_capacity(f.capacity)
 }
 
@@ -158,7 +159,7 @@ pub async fn update(
         check_display_name(n)?;
     }
     if let Some(p) = &f.password {
-        check_password(p)?;
+        check_password(p, None)?;
     }
     f.capacity.map(check_capacity).transpose()?;
     let skill_groups = match &f.groups {
@@ -224,7 +225,7 @@ pub async fn change_password(
     me: CurrentAgent,
     Json(f): Json<PasswordForm>,
 ) -> ApiResult<axum::http::StatusCode> {
-    check_password(&f.new_password)?;
+    check_password(&f.new_password, Some(&me.agent.username))?;
     if f.current_password.len() > 256 {
         return Err(ApiError::BadRequest("the current password is wrong".into()));
     }
@@ -239,5 +240,53 @@ pub async fn change_password(
         ..Default::default()
     };
     state.store.change_account(me.agent.id, &change, state.clock.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// One of one's own sessions, as its owner sees it. `id` is a prefix of the token's hash:
+/// enough to name it, useless for logging in.
+#[derive(serde::Serialize)]
+pub struct SessionView {
+    id: String,
+    created_at: kefu_domain::Timestamp,
+    expires_at: kefu_domain::Timestamp,
+    client_ip: Option<String>,
+    user_agent: Option<String>,
+    current: bool,
+}
+
+fn session_id(token_hash: &str) -> String {
+    token_hash.chars().take(16).collect()
+}
+
+/// `GET /api/me/sessions`: where one is logged in.
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let all = state.store.sessions_of(me.agent.id, state.clock.now()).await?;
+    let views = all
+        .into_iter()
+        .map(|s| SessionView {
+            id: session_id(&s.token_hash),
+            current: s.token_hash == me.session.token_hash,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            client_ip: s.client_ip,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// `DELETE /api/me/sessions/{id}`: ends one of one's own sessions (the current one too).
+pub async fn end_my_session(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    let all = state.store.sessions_of(me.agent.id, state.clock.now()).await?;
+    let found = all.into_iter().find(|s| session_id(&s.token_hash) == id).ok_or(ApiError::NotFound)?;
+    state.store.delete_session(&found.token_hash).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

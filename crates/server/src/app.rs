@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use kefu_channels::dingtalk::outbound::DingtalkSender;
 use kefu_channels::wechat::outbound::WechatSender;
 use kefu_domain::{ChannelKind, Clock};
@@ -241,6 +241,8 @@ fn api_router() -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me).put(agents::update_me))
         .route("/me/password", put(agents::change_password))
+        .route("/me/sessions", get(agents::my_sessions))
+        .route("/me/sessions/{id}", delete(agents::end_my_session))
         .route("/me/status", put(auth::set_status))
         .route("/conversations", get(api::list))
         .route("/conversations/{id}", get(api::detail))

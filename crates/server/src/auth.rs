@@ -115,9 +115,33 @@ impl FromRequestParts<AppState> for CurrentAgent {
                 return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
             }
         }
+        // Inside the nested /api router the path has lost its prefix; the original has it.
+        let path =
+            parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |u| u.0.path());
+        if session.must_change_password && !allowed_with_expired_password(path) {
+            return Err(ApiError::Forbidden(
+                "the password has expired: set a new one under 我的账号 first".into(),
+            ));
+        }
         let agent = state.store.agent(session.agent_id).await?;
         Ok(CurrentAgent { agent, session })
     }
+}
+
+/// What a session opened with an expired password may still do: see who it is, set a new
+/// password, log out.
+fn allowed_with_expired_password(path: &str) -> bool {
+    matches!(path, "/api/me" | "/api/me/password" | "/api/auth/logout")
+}
+
+/// Whether the account's password is older than `password_max_age_days`.
+async fn password_expired(state: &AppState, agent: &Agent, now: Timestamp) -> ApiResult<bool> {
+    let days = state.config.limits.password_max_age_days;
+    if days == 0 {
+        return Ok(false);
+    }
+    let changed = state.store.password_changed_at(agent.id).await?;
+    Ok(now.since(changed) > Duration::from_secs(u64::from(days) * 86_400))
 }
 
 #[derive(Deserialize)]
@@ -130,6 +154,8 @@ pub struct LoginForm {
 pub struct Me {
     agent: Agent,
     csrf_token: String,
+    /// The password must be changed before anything else (see `password_max_age_days`).
+    password_expired: bool,
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
@@ -154,9 +180,37 @@ async fn dummy_hash(state: &AppState) -> ApiResult<String> {
     Ok(state.dummy_hash.get_or_try_init(make).await?.clone())
 }
 
+/// A new session (and its cookie token) for `agent`, logging in from `ip`.
+async fn new_session(
+    state: &AppState,
+    agent: &Agent,
+    ip: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    now: Timestamp,
+    ttl: Duration,
+) -> ApiResult<(String, Session)> {
+    let token = random_token();
+    let session = Session {
+        token_hash: token_hash(&token),
+        agent_id: agent.id,
+        csrf_token: random_token(),
+        created_at: now,
+        expires_at: now.plus(ttl),
+        client_ip: Some(ip.to_string()),
+        // Shown to the account's owner only; capped so a huge header costs nothing.
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect()),
+        must_change_password: password_expired(state, agent, now).await?,
+    };
+    Ok((token, session))
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
+    headers: axum::http::HeaderMap,
     jar: CookieJar,
     Json(form): Json<LoginForm>,
 ) -> ApiResult<(CookieJar, Json<Me>)> {
@@ -187,20 +241,19 @@ pub async fn login(
     if agent.disabled {
         return Err(ApiError::Forbidden("this account is disabled".into()));
     }
-    let token = random_token();
     let ttl = Duration::from_secs(state.config.session_ttl_minutes * 60);
-    let session = Session {
-        token_hash: token_hash(&token),
-        agent_id: agent.id,
-        csrf_token: random_token(),
-        created_at: now,
-        expires_at: now.plus(ttl),
-    };
+    let (token, session) = new_session(&state, &agent, ip, &headers, now, ttl).await?;
     state.store.create_session(&session).await?;
     state.engine.seen(agent.id).await?;
-    let agent = state.engine.set_agent_status(agent.id, AgentStatus::Online).await?;
+    // With an expired password the agent only sets a new one: no customers meanwhile.
+    let agent = if session.must_change_password {
+        agent
+    } else {
+        state.engine.set_agent_status(agent.id, AgentStatus::Online).await?
+    };
     let jar = jar.add(session_cookie(&state, token, ttl));
-    Ok((jar, Json(Me { agent, csrf_token: session.csrf_token })))
+    let password_expired = session.must_change_password;
+    Ok((jar, Json(Me { agent, csrf_token: session.csrf_token, password_expired })))
 }
 
 pub async fn logout(State(state): State<AppState>, me: CurrentAgent, jar: CookieJar) -> ApiResult<CookieJar> {
@@ -210,7 +263,8 @@ pub async fn logout(State(state): State<AppState>, me: CurrentAgent, jar: Cookie
 }
 
 pub async fn me(me: CurrentAgent) -> Json<Me> {
-    Json(Me { agent: me.agent, csrf_token: me.session.csrf_token })
+    let password_expired = me.session.must_change_password;
+    Json(Me { agent: me.agent, csrf_token: me.session.csrf_token, password_expired })
 }
 
 #[derive(Deserialize)]

@@ -94,6 +94,8 @@ pub struct Limits {
     pub login_window_minutes: u64,
     /// Password hashes computed at once (0: one per core); more wait, and a long queue is refused.
     pub password_hashers: usize,
+    /// Days after which a password must be changed at the next login (0: never).
+    pub password_max_age_days: u32,
 }
 
 impl Default for Limits {
@@ -110,6 +112,7 @@ impl Default for Limits {
             login_failures: 5,
             login_window_minutes: 15,
             password_hashers: 0,
+            password_max_age_days: 0,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod jobs_admin;
 pub mod kb;
 pub mod listen;
 pub mod media;
+pub mod passwords;
 pub mod seed;
 pub mod state;
 pub mod ui;

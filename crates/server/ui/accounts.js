@@ -3,7 +3,7 @@
 // rule (one admin always left); this page shows its answers.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { button, el, guarded } from "./dom.js";
+import { button, el, fmtTime, guarded } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 let groups = [];
@@ -112,7 +112,7 @@ async function saveMine(e, me) {
   const box = $("#mine-error");
   box.className = "error";
   await guarded(box, async () => {
-    if (f.display_name.value.trim() !== me.display_name) {
+    if (f.display_name.value.trim() !== me.display_name && !me.password_expired) {
       const a = await api("PUT", "/me", { display_name: f.display_name.value.trim() });
       me.display_name = a.display_name;
       $("#me-name").textContent = a.display_name;
@@ -121,15 +121,36 @@ async function saveMine(e, me) {
       await api("PUT", "/me/password", { current_password: f.current_password.value, new_password: f.new_password.value });
       f.current_password.value = "";
       f.new_password.value = "";
+      // A session held back by an expired password is free now: start the workbench.
+      if (me.password_expired) location.reload();
     }
     box.className = "ok";
     box.textContent = t("acct.saved");
   });
 }
 
+/** Where one is logged in; any session but this one can be ended here (this one: 退出). */
+async function loadSessions() {
+  const sessions = await api("GET", "/me/sessions");
+  $("#session-rows").replaceChildren(
+    ...sessions.map((s) => {
+      const tr = el("tr");
+      const action = el("td");
+      if (s.current) action.append(el("span", "muted", t("acct.this_session")));
+      else action.append(button(t("acct.end_session"), "secondary end-session", async () => {
+        await guarded($("#mine-error"), () => api("DELETE", `/me/sessions/${s.id}`));
+        await loadSessions();
+      }));
+      tr.append(el("td", null, fmtTime(s.created_at)), el("td", null, s.client_ip ?? ""), el("td", "ua", s.user_agent ?? ""), action);
+      return tr;
+    }),
+  );
+}
+
 export function setupAccounts(me, isAdmin, showAccounts, showMine) {
   $("#open-mine").onclick = () => {
     showMine(true);
+    if (!me.password_expired) loadSessions();
     const f = $("#mine-form");
     f.display_name.value = me.display_name;
     $("#mine-error").textContent = "";

@@ -76,7 +76,7 @@ async function logout() {
 }
 
 function start(me) {
-  state.me = me.agent;
+  state.me = { ...me.agent, password_expired: !!me.password_expired };
   setCsrf(me.csrf_token);
   $("#login-view").hidden = true;
   $("#app-view").hidden = false;
@@ -92,6 +92,12 @@ function start(me) {
   setupDashboard(supervisor, showDash);
   setupIntegrations(me.agent.role === "admin", showIntegrations);
   setupAccounts(state.me, me.agent.role === "admin", showAccounts, showMine);
+  if (me.password_expired) {
+    // Nothing else works until a new password is set; then the page starts over.
+    $("#open-mine").click();
+    $("#mine-error").textContent = t("acct.expired");
+    return;
+  }
   api("GET", "/groups").then((g) => { state.groups = g; });
   state.feed = liveSocket("/api/ws", {
     onMessage: onEvent,

@@ -47,6 +47,11 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Where it was opened (the client address and browser), shown to its owner.
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Opened with an expired password: it may only set a new one.
+    pub must_change_password: bool,
 }
 
 pub use kefu_domain::Profile;

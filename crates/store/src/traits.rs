@@ -56,6 +56,10 @@ pub trait AccountStore: Send + Sync {
     /// Ends the account's sessions except `keep` (a token hash); how many ended.
     async fn end_sessions(&self, id: AgentId, keep: Option<&str>) -> Result<u64>;
     async fn agent_by_username(&self, username: &str) -> Result<Agent>;
+    /// When the password was last set (its creation, if never changed).
+    async fn password_changed_at(&self, id: AgentId) -> Result<Timestamp>;
+    /// The account's sessions that have not expired, newest first.
+    async fn sessions_of(&self, id: AgentId, now: Timestamp) -> Result<Vec<Session>>;
 }
 
 #[async_trait]

@@ -88,10 +88,21 @@ async fn only_admins_edit_accounts_and_bad_values_are_refused_with_a_reason() {
     assert_eq!(lead.put(&format!("/agents/{li_id}"), json!({"capacity": 2})).await.status(), 200, "routing");
     assert_eq!(lead.put(&format!("/agents/{li_id}"), json!({"role": "admin"})).await.status(), 403);
     assert_eq!(lead.post(&format!("/agents/{li_id}/logout"), json!({})).await.status(), 403);
-    for bad in [json!({"display_name": ""}), json!({"password": "short"}), json!({"capacity": 1000})] {
+    let bad_values = [
+        json!({"display_name": ""}),
+        json!({"password": "short"}),
+        json!({"password": "woaini1314"}),
+        json!({"password": "abcdefgh"}),
+        json!({"capacity": 1000}),
+    ];
+    for bad in bad_values {
         assert_eq!(admin.put(&format!("/agents/{li_id}"), bad.clone()).await.status(), 400, "{bad}");
     }
     assert_eq!(admin.put(&format!("/agents/{li_id}"), json!({"groups": ["没有这个组"]})).await.status(), 422);
+    let same = json!({"username": "xiaozhao1", "password": "xiaozhao1", "display_name": "小赵"});
+    let res = admin.post("/agents", same).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("username"));
     let dup = json!({"username": "agent1", "password": "pass-word-1", "display_name": "重名"});
     assert_eq!(admin.post("/agents", dup).await.status(), 409);
     let renamed =
@@ -138,4 +149,45 @@ async fn agents_change_their_own_name_and_password_and_their_other_sessions_end(
     assert_eq!(login_status(&app, "agent1", "brand-new-pass").await, 200);
     let named: Value = here.put("/me", json!({"display_name": "李明"})).await.json().await.unwrap();
     assert_eq!(named["display_name"], "李明");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_see_where_they_are_signed_in_and_end_a_session_elsewhere() {
+    let app = TestApp::spawn().await;
+    let here = app.agent("agent1", "agent123").await;
+    let there = app.agent("agent1", "agent123").await;
+    let list: Vec<Value> = here.get("/me/sessions").await.json().await.unwrap();
+    assert_eq!(list.len(), 2);
+    let other = list.iter().find(|s| s["current"] == false).expect("the other session");
+    assert_eq!(other["client_ip"], "127.0.0.1");
+    let id = other["id"].as_str().unwrap().to_owned();
+    let end = |who: &AgentClient| {
+        who.http.delete(format!("{}/api/me/sessions/{id}", who.base)).header("x-csrf-token", &who.csrf).send()
+    };
+    let wang = app.agent("agent2", "agent123").await;
+    assert_eq!(end(&wang).await.unwrap().status(), 404, "nobody ends another's session");
+    assert_eq!(end(&here).await.unwrap().status(), 204);
+    assert_eq!(there.get("/me").await.status(), 401);
+    assert_eq!(here.get("/me").await.status(), 200);
+    assert_eq!(end(&here).await.unwrap().status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_password_must_be_changed_before_anything_else_and_no_customer_is_routed_meanwhile() {
+    let clock = std::sync::Arc::new(kefu_domain::ManualClock::new(T0));
+    let app = TestApp::spawn_configured(clock.clone(), |c| c.limits.password_max_age_days = 90).await;
+    let fresh = app.agent("agent1", "agent123").await;
+    assert_eq!(fresh.me["password_expired"], false);
+    assert_eq!(fresh.post("/auth/logout", json!({})).await.status(), 200);
+    clock.advance(std::time::Duration::from_secs(91 * 86_400));
+    let li = app.agent("agent1", "agent123").await;
+    assert_eq!(li.me["password_expired"], true);
+    assert_eq!(li.me["agent"]["status"], "offline", "not put online by this login");
+    let held: Value = li.get("/conversations").await.json().await.unwrap();
+    assert!(held["message"].as_str().unwrap().contains("expired"), "{held}");
+    assert_eq!(li.get("/me").await.status(), 200);
+    let change = json!({"current_password": "agent123", "new_password": "fresh-pass-2027"});
+    assert_eq!(li.put("/me/password", change).await.status(), 204);
+    assert_eq!(li.get("/conversations").await.status(), 200, "the same session is free now");
+    assert_eq!(app.agent("agent1", "fresh-pass-2027").await.me["password_expired"], false);
 }

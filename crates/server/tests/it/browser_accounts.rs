@@ -43,6 +43,10 @@ async fn an_admin_adds_an_agent_who_serves_and_is_then_disabled_from_the_account
     v.say("browser-acct-1", "报价多少钱").await;
     assert_eq!(v.next_text().await, "您好，客服小赵为您服务。");
     until(&zhao, "document.querySelectorAll('.conv-item').length === 1").await;
+    // 我的账号 lists where the agent is signed in: here, this one browser.
+    zhao.evaluate_expression("document.querySelector('#open-mine').click()").await.unwrap();
+    until(&zhao, "document.querySelectorAll('#session-rows tr').length === 1").await;
+    until(&zhao, "document.querySelector('#session-rows').textContent.includes('当前设备')").await;
 
     admin
         .evaluate_expression(format!(

@@ -8,7 +8,7 @@ use super::SqlStore;
 use super::exec::{Tx, q};
 use super::jobs::enqueue_in;
 use crate::model::AccountChange;
-use crate::{AccountStore, AgentStore, Result, StoreError};
+use crate::{AccountStore, AgentStore, Result, Session, StoreError};
 
 /// Enabled admins, locked on PostgreSQL so two admins demoting each other at once cannot both
 /// succeed (SQLite has one writer).
@@ -96,8 +96,13 @@ impl AccountStore for SqlStore {
             set_disabled(&mut tx, id, disabled, now).await?;
         }
         if let Some(hash) = &change.password_hash {
-            tx.conn().exec(q!("UPDATE agents SET password_hash = $1 WHERE id = $2", hash, id.0)).await?;
+            let sql = "UPDATE agents SET password_hash = $1, password_changed_at = $2 WHERE id = $3";
+            tx.conn().exec(q!(sql, hash, now.0, id.0)).await?;
             end_sessions_in(&mut tx, id, change.keep_session.as_deref()).await?;
+            if let Some(keep) = &change.keep_session {
+                let sql = "UPDATE sessions SET must_change_password = 0 WHERE token_hash = $1";
+                tx.conn().exec(q!(sql, keep)).await?;
+            }
         }
         tx.commit().await?;
         self.agent(id).await
@@ -112,5 +117,26 @@ impl AccountStore for SqlStore {
 
     async fn agent_by_username(&self, username: &str) -> Result<Agent> {
         Ok(self.agent_credentials(username).await?.0)
+    }
+
+    async fn password_changed_at(&self, id: AgentId) -> Result<Timestamp> {
+        let r = self
+            .reader()
+            .one(q!("SELECT COALESCE(password_changed_at, created_at) AS t FROM agents WHERE id = $1", id.0))
+            .await?;
+        Ok(Timestamp(r.int("t")?))
+    }
+
+    async fn sessions_of(&self, id: AgentId, now: Timestamp) -> Result<Vec<Session>> {
+        let rows = self
+            .reader()
+            .all(q!(
+                "SELECT token_hash, agent_id, csrf_token, created_at, expires_at, client_ip, user_agent, \
+                 must_change_password FROM sessions WHERE agent_id = $1 AND expires_at > $2 ORDER BY created_at DESC",
+                id.0,
+                now.0
+            ))
+            .await?;
+        rows.iter().map(super::agents::session_from).collect()
     }
 }

@@ -61,6 +61,19 @@ fn agent_from(r: &Row, skill_groups: Vec<SkillGroupId>) -> Result<Agent> {
     })
 }
 
+pub(crate) fn session_from(r: &Row) -> Result<Session> {
+    Ok(Session {
+        token_hash: r.text("token_hash")?,
+        agent_id: AgentId(r.int("agent_id")?),
+        csrf_token: r.text("csrf_token")?,
+        created_at: Timestamp(r.int("created_at")?),
+        expires_at: Timestamp(r.int("expires_at")?),
+        client_ip: r.opt_text("client_ip")?,
+        user_agent: r.opt_text("user_agent")?,
+        must_change_password: r.int("must_change_password")? != 0,
+    })
+}
+
 impl SqlStore {
     async fn memberships(&self, agent: Option<AgentId>) -> Result<HashMap<i64, Vec<SkillGroupId>>> {
         let rows = self
@@ -220,13 +233,16 @@ impl AgentStore for SqlStore {
     async fn create_session(&self, s: &Session) -> Result<()> {
         self.writer()
             .exec(q!(
-                "INSERT INTO sessions (token_hash, agent_id, csrf_token, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO sessions (token_hash, agent_id, csrf_token, created_at, expires_at, client_ip, \
+                 user_agent, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &s.token_hash,
                 s.agent_id.0,
                 &s.csrf_token,
                 s.created_at.0,
                 s.expires_at.0,
+                s.client_ip.clone(),
+                s.user_agent.clone(),
+                i64::from(s.must_change_password),
             ))
             .await?;
         Ok(())
@@ -236,20 +252,14 @@ impl AgentStore for SqlStore {
         let r = self
             .reader()
             .one(q!(
-                "SELECT token_hash, agent_id, csrf_token, created_at, expires_at FROM sessions \
-                 WHERE token_hash = $1 AND expires_at > $2 \
+                "SELECT token_hash, agent_id, csrf_token, created_at, expires_at, client_ip, user_agent, \
+                 must_change_password FROM sessions WHERE token_hash = $1 AND expires_at > $2 \
                  AND agent_id IN (SELECT id FROM agents WHERE disabled_at IS NULL)",
                 token_hash,
                 now.0
             ))
             .await?;
-        Ok(Session {
-            token_hash: r.text("token_hash")?,
-            agent_id: AgentId(r.int("agent_id")?),
-            csrf_token: r.text("csrf_token")?,
-            created_at: Timestamp(r.int("created_at")?),
-            expires_at: Timestamp(r.int("expires_at")?),
-        })
+        session_from(&r)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -40,9 +40,14 @@ contract!(sessions_expire, |s| {
         csrf_token: "c1".into(),
         created_at: T0,
         expires_at: Timestamp(T0.0 + 1000),
+        client_ip: Some("203.0.113.7".into()),
+        user_agent: Some("Mozilla/5.0 测试".into()),
+        must_change_password: true,
     };
     s.create_session(&session).await?;
-    assert_eq!(s.session("h1", T0).await?, session);
+    assert_eq!(s.session("h1", T0).await?, session, "every field comes back");
+    assert_eq!(s.sessions_of(a.id, T0).await?, vec![session.clone()]);
+    assert!(s.sessions_of(a.id, Timestamp(T0.0 + 1000)).await?.is_empty(), "expired ones are not listed");
     assert!(matches!(s.session("h1", Timestamp(T0.0 + 1000)).await, Err(StoreError::NotFound)));
     s.delete_session("h1").await?;
     assert!(matches!(s.session("h1", T0).await, Err(StoreError::NotFound)));
