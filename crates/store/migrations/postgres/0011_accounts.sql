@@ -10,4 +10,4 @@ ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 -- Password expiry (optional): when the password was last set (NULL: at creation), and sessions
 -- opened with an expired password, which may do nothing but set a new one.
 ALTER TABLE agents ADD COLUMN password_changed_at BIGINT;
-ALTER TABLE sessions ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0;
