@@ -158,22 +158,47 @@ fn parse_csv(data: &[u8]) -> Parsed {
 }
 
 fn parse_xlsx(data: &[u8]) -> Parsed {
-    let bad = |m: String| Parsed { entries: vec![], errors: vec![RowError { row: 0, message: m }] };
-    let mut wb: Xlsx<_> = match calamine::open_workbook_from_rs(Cursor::new(data.to_vec())) {
-        Ok(wb) => wb,
-        Err(e) => return bad(format!("not an XLSX workbook: {e}")),
-    };
+    match xlsx_rows(data) {
+        Ok(rows) => check_ids(from_rows(rows)),
+        Err(m) => Parsed { entries: vec![], errors: vec![RowError { row: 0, message: m }] },
+    }
+}
+
+/// The first sheet's cells as text (whole numbers without ".0").
+fn xlsx_rows(data: &[u8]) -> Result<Vec<Vec<String>>, String> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data.to_vec()))
+        .map_err(|e| format!("not an XLSX workbook: {e}"))?;
     let range = match wb.worksheet_range_at(0) {
         Some(Ok(r)) => r,
-        Some(Err(e)) => return bad(format!("unreadable sheet: {e}")),
-        None => return bad("the workbook has no sheet".into()),
+        Some(Err(e)) => return Err(format!("unreadable sheet: {e}")),
+        None => return Err("the workbook has no sheet".into()),
     };
     let cell = |c: &Data| match c {
         Data::Empty => String::new(),
         Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
         other => other.to_string(),
     };
-    check_ids(from_rows(range.rows().map(|r| r.iter().map(cell).collect()).collect()))
+    Ok(range.rows().map(|r| r.iter().map(cell).collect()).collect())
+}
+
+/// A CSV (UTF-8, with or without BOM) or XLSX table as rows of text, for other importers
+/// (accounts); JSON Lines has no table. The error names the row that could not be read.
+pub fn read_table(format: Format, data: &[u8]) -> Result<Vec<Vec<String>>, RowError> {
+    match format {
+        Format::Xlsx => xlsx_rows(data).map_err(|message| RowError { row: 0, message }),
+        Format::Jsonl => Err(RowError { row: 0, message: "use csv or xlsx".into() }),
+        Format::Csv => {
+            let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+            rdr.records()
+                .enumerate()
+                .map(|(i, rec)| {
+                    rec.map(|r| r.iter().map(str::to_owned).collect())
+                        .map_err(|e| RowError { row: i + 1, message: format!("unreadable CSV: {e}") })
+                })
+                .collect()
+        }
+    }
 }
 
 fn parse_jsonl(data: &[u8]) -> Parsed {

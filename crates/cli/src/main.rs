@@ -22,8 +22,9 @@ struct Cli {
 enum Command {
     /// Run the server with the configured database.
     Serve(Common),
-    /// Run a throw-away demo: fresh SQLite, demo agents and channels, the WeChat sandbox.
-    Demo(Common),
+    /// Run a throw-away demo: fresh SQLite, demo agents and channels, the WeChat and DingTalk
+    /// sandbox.
+    Demo(run::DemoArgs),
     /// Bring the database schema up to date and exit.
     Migrate(Common),
     /// Channel tools.
@@ -32,7 +33,7 @@ enum Command {
     /// Knowledge-base tools: evaluation of the bot.
     #[command(subcommand)]
     Kb(kb::KbCmd),
-    /// Play a WeChat user against a running sandbox (started by `kefu demo`).
+    /// Play a WeChat or DingTalk user against a running sandbox (started by `kefu demo`).
     #[command(subcommand)]
     Sim(tools::SimCmd),
     /// Accounts: add, list, passwd, disable, enable (also while the server runs).
@@ -70,26 +71,53 @@ impl Common {
         }
         let config = Config::load(self.config.as_deref(), &flags)
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-        init_logging(&config.log);
+        init_logging(&config);
         Ok(config)
     }
 }
 
-fn init_logging(filter: &str) {
+/// Logs go to stderr: coloured only on a terminal without `NO_COLOR`, or as JSON lines.
+fn init_logging(config: &Config) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        kefu_server::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        kefu_server::LogFormat::Text => {
+            let colour = colour_wanted(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+            builder.with_ansi(colour).try_init()
+        }
+    };
+}
+
+/// <https://no-color.org>: any non-empty `NO_COLOR` turns colour off.
+fn colour_wanted(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve(c) => run::serve(c.load()?, false).await,
-        Command::Demo(c) => run::demo(&c).await,
+        Command::Serve(c) => run::serve(c.load()?, run::Extras::default()).await,
+        Command::Demo(d) => run::demo(&d).await,
         Command::Migrate(c) => run::migrate(c.load()?).await,
         Command::Channel(cmd) => tools::channel(cmd).await,
         Command::Sim(cmd) => tools::sim(cmd).await,
         Command::Kb(cmd) => kb::run(cmd),
         Command::User(cmd) => user::run(cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour_wanted;
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color_set() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some("".into())), "an empty NO_COLOR does not count");
+        assert!(!colour_wanted(true, Some("1".into())));
+        assert!(!colour_wanted(false, None), "files and pipes get no escape codes");
     }
 }

@@ -2,6 +2,7 @@
 //! sandbox.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -28,7 +29,8 @@ pub enum ChannelCmd {
 
 #[derive(Subcommand)]
 pub enum SimCmd {
-    /// Send a message as a WeChat user; prints kefu's passive reply, if any.
+    /// Send a message as a WeChat or DingTalk user; prints kefu's replies as they arrive
+    /// (passive replies, API sends and DingTalk sessionWebhook messages alike).
     Say {
         /// The sandbox's URL, as printed by `kefu demo`.
         #[arg(long)]
@@ -44,8 +46,11 @@ pub enum SimCmd {
         user: String,
         /// The text; `event:subscribe` sends an event instead.
         text: String,
+        /// How long to wait for kefu's first reply, in seconds (0: do not wait).
+        #[arg(long, default_value_t = 5)]
+        wait: u64,
     },
-    /// Show everything kefu sent to a sandbox user.
+    /// Show everything kefu sent to a sandbox user (WeChat OpenID, userid or DingTalk staff id).
     Inbox {
         #[arg(long)]
         sim: String,
@@ -103,7 +108,8 @@ fn sim_path(channel: &str, account: Option<String>, user: &str) -> anyhow::Resul
 pub async fn sim(cmd: SimCmd) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     match cmd {
-        SimCmd::Say { sim, channel, account, user, text } => {
+        SimCmd::Say { sim, channel, account, user, text, wait } => {
+            let sim = sim.trim_end_matches('/');
             let (path, body) = if channel == "dingtalk" {
                 let app_key = account.unwrap_or_else(|| "dingdemo00000001".into());
                 (
@@ -117,22 +123,88 @@ pub async fn sim(cmd: SimCmd) -> anyhow::Result<()> {
                 };
                 (sim_path(&channel, account, &user)?, body)
             };
-            let url = format!("{}{path}", sim.trim_end_matches('/'));
-            let d: Value = http.post(url).json(&body).send().await?.error_for_status()?.json().await?;
-            println!("{}", serde_json::to_string_pretty(&d)?);
+            let seen = inbox(&http, sim, &user).await?.len();
+            let d: Value = http
+                .post(format!("{sim}{path}"))
+                .json(&body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            if d["ok"] == json!(false) {
+                bail!("kefu did not accept the message: {}", d["error"].as_str().unwrap_or("no answer"));
+            }
+            println!("sent; waiting up to {wait} s for kefu's reply (kefu 的回复)…");
+            let shown = follow(&http, sim, &user, seen, Duration::from_secs(wait)).await?;
+            if shown == 0 && wait > 0 {
+                println!("no reply yet; `kefu sim inbox --sim {sim} --user {user}` shows later ones");
+            }
         }
         SimCmd::Inbox { sim, user } => {
-            let url = format!("{}/sim/api/inbox/{user}", sim.trim_end_matches('/'));
-            let items: Value = http.get(url).send().await?.error_for_status()?.json().await?;
-            for r in items.as_array().into_iter().flatten() {
-                println!(
-                    "[{}] {} {}",
-                    r["via"].as_str().unwrap_or(""),
-                    r["msgtype"].as_str().unwrap_or(""),
-                    r["content"]
-                );
+            for r in inbox(&http, sim.trim_end_matches('/'), &user).await? {
+                println!("{}", line(&r));
             }
         }
     }
     Ok(())
+}
+
+async fn inbox(http: &reqwest::Client, sim: &str, user: &str) -> anyhow::Result<Vec<Value>> {
+    let url = format!("{sim}/sim/api/inbox/{user}");
+    let items: Value = http.get(url).send().await?.error_for_status()?.json().await?;
+    Ok(items.as_array().cloned().unwrap_or_default())
+}
+
+/// Prints what arrives after the first `seen` items: waits up to `wait` for the first one, then
+/// until a second passes quietly (a hand-off sends several). Returns how many were printed.
+async fn follow(
+    http: &reqwest::Client,
+    sim: &str,
+    user: &str,
+    mut seen: usize,
+    wait: Duration,
+) -> anyhow::Result<usize> {
+    let start = std::time::Instant::now();
+    let mut last = None::<std::time::Instant>;
+    let mut shown = 0;
+    loop {
+        let items = inbox(http, sim, user).await?;
+        for r in items.iter().skip(seen) {
+            println!("{}", line(r));
+            shown += 1;
+            last = Some(std::time::Instant::now());
+        }
+        seen = seen.max(items.len());
+        let done = match last {
+            Some(t) => t.elapsed() >= Duration::from_secs(1),
+            None => start.elapsed() >= wait,
+        };
+        if done {
+            return Ok(shown);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// One received message as `[via] msgtype: text`, the text pulled out of the platform's JSON.
+fn line(r: &Value) -> String {
+    let via = r["via"].as_str().unwrap_or("");
+    let msgtype = r["msgtype"].as_str().unwrap_or("");
+    format!("[{via}] {msgtype}: {}", readable(&r["content"]))
+}
+
+fn readable(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => {
+            for key in ["content", "Content", "text", "title"] {
+                if let Some(inner) = o.get(key) {
+                    return readable(inner);
+                }
+            }
+            v.to_string()
+        }
+        _ => v.to_string(),
+    }
 }

@@ -69,15 +69,27 @@ fn check_capacity(capacity: u32) -> ApiResult<()> {
 }
 
 fn check(f: &NewAgentForm) -> ApiResult<()> {
-    if !name_ok(&f.username) || !f.username.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
-        return Err(ApiError::BadRequest("the username must be 1-32 letters, digits or . _ - @".into()));
-    }
-    check_display_name(&f.display_name)?;
-    check_password(&f.password, Some(&f.username))?;
-    check_capacity(f.capacity)
+    check_account(&f.username, &f.display_name, Some(&f.password), f.capacity)
 }
 
-async fn hash(state: &AppState, password: &str) -> ApiResult<String> {
+/// The rules for a new account, shared by the form and the spreadsheet import.
+pub(crate) fn check_account(
+    username: &str,
+    display_name: &str,
+    password: Option<&str>,
+    capacity: u32,
+) -> ApiResult<()> {
+    if !name_ok(username) || !username.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
+        return Err(ApiError::BadRequest("the username must be 1-32 letters, digits or . _ - @".into()));
+    }
+    check_display_name(display_name)?;
+    if let Some(p) = password {
+        check_password(p, Some(username))?;
+    }
+    check_capacity(capacity)
+}
+
+pub(crate) async fn hash(state: &AppState, password: &str) -> ApiResult<String> {
     let hashed = state.hasher.hash(password.to_owned()).await.map_err(|_| ApiError::TooMany)?;
     hashed.map_err(ApiError::Internal)
 }

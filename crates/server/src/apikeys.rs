@@ -41,30 +41,58 @@ fn random_hex(bytes: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+fn invalid_token() -> ApiError {
+    ApiError::Challenge { error: Some("invalid_token"), message: "the API key is invalid or revoked".into() }
+}
+
 async fn by_key(state: &AppState, token: &str) -> ApiResult<ApiKey> {
     let mut parts = token.splitn(3, '_');
     let (Some("kf"), Some(prefix), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ApiError::Unauthorized);
+        return Err(invalid_token());
     };
     let Some((key, stored)) = state.store.api_key(&format!("kf_{prefix}")).await? else {
-        return Err(ApiError::Unauthorized);
+        return Err(invalid_token());
     };
     if key.revoked_at.is_some() || !same_secret(&hash(secret), &stored) {
-        return Err(ApiError::Unauthorized);
+        return Err(invalid_token());
     }
     state.store.touch_api_key(key.id, state.clock.now()).await?;
     Ok(key)
+}
+
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1: the scheme is
+/// case-insensitive). Anything else in the header is refused, never ignored: a caller who
+/// sent credentials gets an answer about them, not about a session they may also have.
+fn bearer(value: &axum::http::HeaderValue) -> ApiResult<&str> {
+    let malformed =
+        |message: &str| ApiError::Challenge { error: Some("invalid_request"), message: message.into() };
+    let v = value.to_str().map_err(|_| malformed("the Authorization header is not ASCII"))?;
+    let (scheme, token) = v.trim().split_once(' ').unwrap_or((v.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed("use Authorization: Bearer <API key>"));
+    }
+    match token.trim() {
+        "" => Err(malformed("the Bearer token is missing")),
+        t if t.contains(' ') => Err(malformed("the Bearer token has spaces in it")),
+        t => Ok(t),
+    }
 }
 
 impl FromRequestParts<AppState> for DataCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let bearer = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        if let Some(token) = bearer.and_then(|v| v.strip_prefix("Bearer ")) {
-            return Ok(DataCaller::Key(by_key(state, token.trim()).await?));
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let token = bearer(value)?;
+            return Ok(DataCaller::Key(by_key(state, token).await?));
         }
-        let me = CurrentAgent::from_request_parts(parts, state).await?;
+        let me = match CurrentAgent::from_request_parts(parts, state).await {
+            Err(ApiError::Unauthorized) => {
+                let message = "send Authorization: Bearer <API key>, or sign in as a supervisor".into();
+                return Err(ApiError::Challenge { error: None, message });
+            }
+            other => other?,
+        };
         me.require(Role::Supervisor)?;
         Ok(DataCaller::Staff(Box::new(me)))
     }

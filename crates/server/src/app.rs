@@ -35,8 +35,8 @@ use crate::error::ApiError;
 use crate::guard::{Buckets, Hasher};
 use crate::state::AppState;
 use crate::{
-    admin, agents, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, feed, groups,
-    jobs_admin, kb, media, ui, webchat, webhooks_admin, ws_agent,
+    admin, agents, agents_import, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, feed,
+    groups, jobs_admin, kb, media, ui, webchat, webhooks_admin, ws_agent,
 };
 
 pub struct App {
@@ -77,6 +77,9 @@ impl App {
         let url = config.database_url();
         let store = Arc::new(SqlStore::connect(&url, cipher).await.context("connecting to the database")?);
         store.migrate().await.context("migrating the database")?;
+        // Only the backend: the URL may carry a password, and logs travel further than config.
+        let backend = if url.starts_with("postgres") { "postgresql" } else { "sqlite" };
+        tracing::info!(backend, "database schema up to date");
         let dyn_store: Arc<dyn Store> = store.clone();
         let nats = match config.nats_url.trim() {
             "" => None,
@@ -260,6 +263,10 @@ fn api_router() -> Router<AppState> {
         .route("/customers/{id}/merge", post(customers::merge))
         .route("/merges/{id}/undo", post(customers::unmerge))
         .route("/agents", get(groups::agents).post(agents::create))
+        .route(
+            "/agents/import",
+            post(agents_import::import).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)),
+        )
         .route("/agents/{id}", get(agents::get).put(agents::update))
         .route("/agents/{id}/logout", post(agents::force_logout))
         .route("/groups", get(groups::list).post(groups::create))
@@ -366,5 +373,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Outermost, so the body limit's 413 and every rejection are JSON on /api too.
+        .layer(axum::middleware::from_fn(crate::json_errors::json_errors))
         .with_state(state)
 }

@@ -30,6 +30,13 @@ pub struct Config {
     pub session_ttl_minutes: u64,
     /// Log filter, in `tracing` syntax.
     pub log: String,
+    /// `text` (coloured only on a terminal, and never with `NO_COLOR`) or `json`, one object
+    /// per line for log collectors.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// Where `kefu demo` runs its platform sandbox; empty picks a free port on 127.0.0.1.
+    #[serde(default)]
+    pub sandbox_bind: String,
     /// How often the webhook worker runs, in milliseconds; 0 turns it off on this node.
     pub webhook_poll_ms: u64,
     /// The FAQ bot: thresholds and the wording of its own replies.
@@ -64,6 +71,15 @@ pub struct Config {
     /// Timeouts and caps against slow, silent and flooding clients.
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 fn yes() -> bool {

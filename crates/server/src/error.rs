@@ -13,6 +13,11 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not logged in")]
     Unauthorized,
+    /// A data API caller without valid credentials: 401 with an RFC 6750 challenge.
+    /// `error` is `invalid_request` (a malformed header) or `invalid_token`; none when no
+    /// credentials came at all.
+    #[error("{message}")]
+    Challenge { error: Option<&'static str>, message: String },
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -35,7 +40,7 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Unauthorized | ApiError::Challenge { .. } => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -54,7 +59,17 @@ impl IntoResponse for ApiError {
             // The details go to the log only; the client gets an opaque message.
             tracing::error!(error = ?e, "request failed");
         }
-        (status, Json(json!({ "error": code, "message": self.to_string() }))).into_response()
+        let mut res = (status, Json(json!({ "error": code, "message": self.to_string() }))).into_response();
+        if let ApiError::Challenge { error, .. } = &self {
+            let value = match error {
+                Some(e) => format!("Bearer realm=\"kefu\", error=\"{e}\""),
+                None => "Bearer realm=\"kefu\"".to_owned(),
+            };
+            if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                res.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
+            }
+        }
+        res
     }
 }
 

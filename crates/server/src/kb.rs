@@ -95,7 +95,7 @@ pub struct FormatQuery {
     format: String,
 }
 
-fn format(q: &FormatQuery) -> ApiResult<Format> {
+pub(crate) fn format(q: &FormatQuery) -> ApiResult<Format> {
     q.format.parse().map_err(ApiError::BadRequest)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod agents;
+pub mod agents_import;
 pub mod api;
 pub mod apikeys;
 pub mod app;
@@ -16,8 +17,10 @@ pub mod error;
 pub mod feed;
 pub mod groups;
 pub mod guard;
+pub mod history;
 pub mod hooks;
 pub mod jobs_admin;
+pub mod json_errors;
 pub mod kb;
 pub mod listen;
 pub mod media;
@@ -30,4 +33,4 @@ pub mod webhooks_admin;
 pub mod ws_agent;
 
 pub use app::App;
-pub use config::Config;
+pub use config::{Config, LogFormat};

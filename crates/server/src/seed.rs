@@ -100,7 +100,7 @@ pub async fn demo(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Vec<Lo
     // The demo admin configures; capacity 0 keeps routing from giving them conversations.
     let people: [DemoAgent; 4] = [
         ("admin", "admin123", Role::Admin, "管理员", &[], 0),
-        ("lead", "lead123", Role::Supervisor, "张主管", &["售前咨询", "售后服务", "技术支持"], 5),
+        ("lead", "lead123", Role::Supervisor, "张主管", &["售前咨询", "售后服务", "技术支持"], 0),
         ("agent1", "agent123", Role::Agent, "小李", &["售前咨询"], 5),
         ("agent2", "agent123", Role::Agent, "小王", &["售后服务", "技术支持"], 5),
     ];
@@ -155,7 +155,7 @@ pub async fn demo_faq(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()
 /// The demo company's small knowledge base.
 const DEMO_FAQ: &str = include_str!("../demo-faq.jsonl");
 
-/// Connects kefu to the WeChat sandbox: one channel per simulated account (公众号, 企业微信
+/// Connects kefu to the platform sandbox: one channel per simulated account (公众号, 企业微信
 /// app, 微信客服), with API calls going to the sandbox and its callbacks coming to `kefu_base`.
 pub async fn sandbox(
     store: &dyn Store,

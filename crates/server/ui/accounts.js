@@ -1,12 +1,16 @@
 // Accounts: the admin's page (create, edit, disable and re-enable, reset a password, force
 // log-out) and everyone's own account (display name, password). The server enforces every
 // rule (one admin always left); this page shows its answers.
-import { api } from "./api.js";
-import { t } from "./i18n.js";
-import { button, el, fmtTime, guarded } from "./dom.js";
+import { api, upload } from "./api.js";
+import { onLangChange, t } from "./i18n.js";
+import { button, el, elT, fmtTime, guarded } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 let groups = [];
+// The lists as last shown, to render them again after a language switch.
+let accounts = null;
+let sessions = null;
+let imported = null;
 
 function groupBoxes(selected) {
   const box = $("#account-groups");
@@ -33,7 +37,9 @@ function fill(a) {
   f.role.value = a?.role ?? "agent";
   f.capacity.value = a?.capacity ?? 5;
   f.password.required = !a;
-  $("#account-form-title").textContent = a ? t("acct.edit") : t("acct.new");
+  const title = $("#account-form-title");
+  title.dataset.i18n = a ? "acct.edit" : "acct.new";
+  title.textContent = t(title.dataset.i18n);
   groupBoxes(a?.skill_groups ?? []);
   (a ? f.display_name : f.username).focus();
 }
@@ -54,7 +60,7 @@ async function act(fn) {
 function row(a) {
   const tr = el("tr");
   tr.dataset.username = a.username;
-  const names = groups.filter((g) => a.skill_groups.includes(g.id)).map((g) => g.name).join("、");
+  const names = groups.filter((g) => a.skill_groups.includes(g.id)).map((g) => g.name).join(t("fmt.list_sep"));
   const state = a.disabled ? t("acct.disabled") : t(`status.${a.status}`);
   const actions = el("td", "row-buttons");
   actions.append(
@@ -66,7 +72,7 @@ function row(a) {
         const password = randomPassword();
         await api("PUT", `/agents/${a.id}`, { password });
         $("#account-secret").hidden = false;
-        $("#account-secret").textContent = `${t("acct.new_password")} ${a.username}: ${password}`;
+        $("#account-secret").replaceChildren(elT("span", null, "acct.new_password"), ` ${a.username}: ${password}`);
       })),
     button(t("acct.logout"), "secondary acct-logout", () => act(() => api("POST", `/agents/${a.id}/logout`))),
   );
@@ -84,8 +90,46 @@ function row(a) {
 
 async function load() {
   groups = await api("GET", "/groups");
-  const accounts = await api("GET", "/agents");
-  $("#account-rows").replaceChildren(...accounts.map(row));
+  accounts = await api("GET", "/agents");
+  renderAccounts();
+}
+
+function renderAccounts() {
+  if (accounts) $("#account-rows").replaceChildren(...accounts.map(row));
+}
+
+/** Shows the import's answer: the accounts created (with generated passwords) or the rows
+ *  to fix. Kept so a language switch renders it again. */
+function renderImport() {
+  const box = $("#account-import-report");
+  if (!imported) return;
+  box.hidden = false;
+  const list = el("ul");
+  if (imported.errors?.length) {
+    list.append(...imported.errors.map((e) => el("li", "fail", `${t("kb.row", { row: e.row })}: ${e.message}`)));
+    box.replaceChildren(elT("p", "error", "acct.import_failed"), list);
+  } else {
+    list.append(...imported.created.map((a) => el("li", "ok", `${a.username} (${a.display_name}): ${a.password ?? t("acct.password_set")}`)));
+    box.replaceChildren(el("p", null, t("acct.imported", { n: imported.created.length })), list);
+  }
+}
+
+async function importFile(e) {
+  const file = e.target.files[0];
+  e.target.value = "";
+  if (!file) return;
+  const format = file.name.toLowerCase().endsWith(".xlsx") ? "xlsx" : "csv";
+  await guarded($("#account-error"), async () => {
+    try {
+      imported = await upload(`/agents/import?format=${format}`, file);
+    } catch (err) {
+      if (!err.body?.errors) throw err;
+      imported = err.body;
+    }
+    renderImport();
+    $("#account-import-report").focus();
+    await load();
+  });
 }
 
 async function save(e) {
@@ -125,13 +169,18 @@ async function saveMine(e, me) {
       if (me.password_expired) location.reload();
     }
     box.className = "ok";
-    box.textContent = t("acct.saved");
+    box.replaceChildren(elT("span", null, "acct.saved"));
   });
 }
 
-/** Where one is logged in; any session but this one can be ended here (this one: 退出). */
+/** Where one is logged in; any session but this one can be ended here (this one: Sign out). */
 async function loadSessions() {
-  const sessions = await api("GET", "/me/sessions");
+  sessions = await api("GET", "/me/sessions");
+  renderSessions();
+}
+
+function renderSessions() {
+  if (!sessions) return;
   $("#session-rows").replaceChildren(
     ...sessions.map((s) => {
       const tr = el("tr");
@@ -148,6 +197,11 @@ async function loadSessions() {
 }
 
 export function setupAccounts(me, isAdmin, showAccounts, showMine) {
+  onLangChange(() => {
+    renderAccounts();
+    renderSessions();
+    renderImport();
+  });
   $("#open-mine").onclick = () => {
     showMine(true);
     if (!me.password_expired) loadSessions();
@@ -168,4 +222,6 @@ export function setupAccounts(me, isAdmin, showAccounts, showMine) {
   $("#close-accounts").onclick = () => showAccounts(false);
   $("#account-form").onsubmit = save;
   $("#account-new").onclick = () => fill(null);
+  $("#account-import-button").onclick = () => $("#account-import-file").click();
+  $("#account-import-file").onchange = importFile;
 }

@@ -1,9 +1,14 @@
 // The administrator's channel page: channels with masked secrets, creation, connectivity test.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { has, onLangChange, t } from "./i18n.js";
 import { el } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
+// The channel list and the last test report as shown, to render again after a language switch.
+let channels = null;
+let report = null;
+
+const kindName = (kind) => (has(`kind.${kind}`) ? t(`kind.${kind}`) : kind);
 
 function secretsText(secrets) {
   return Object.entries(secrets).map(([k, v]) => `${k}: ${v}`).join("\n");
@@ -15,14 +20,21 @@ async function runTest(ch) {
   const box = $("#test-report");
   box.hidden = false;
   box.replaceChildren(el("p", "muted", "…"));
+  report = null;
   try {
-    const r = await api("POST", `/admin/channels/${ch.id}/test`, { recipient });
-    const ul = el("ul");
-    for (const s of r.steps) ul.append(el("li", s.ok ? "ok" : "fail", `${s.name}：${s.detail}`));
-    box.replaceChildren(el("strong", null, `${ch.name} · ${r.ok ? t("admin.report_ok") : t("admin.report_failed")}`), ul);
+    report = { ch, r: await api("POST", `/admin/channels/${ch.id}/test`, { recipient }) };
+    renderReport();
   } catch (err) {
     box.replaceChildren(el("p", "error", err.message));
   }
+}
+
+function renderReport() {
+  if (!report) return;
+  const { ch, r } = report;
+  const ul = el("ul");
+  for (const s of r.steps) ul.append(el("li", s.ok ? "ok" : "fail", t("fmt.label", { label: s.name, value: s.detail })));
+  $("#test-report").replaceChildren(el("strong", null, `${ch.name} · ${r.ok ? t("admin.report_ok") : t("admin.report_failed")}`), ul);
 }
 
 function row(ch) {
@@ -40,13 +52,18 @@ function row(ch) {
   }
   const secrets = el("td");
   secrets.append(el("pre", null, secretsText(ch.secrets)));
-  tr.append(el("td", null, `${ch.name}（${state}）`), el("td", null, ch.kind), el("td", null, ch.key), cb, secrets, actions);
+  tr.append(el("td", null, t("fmt.paren", { main: ch.name, extra: state })), el("td", null, kindName(ch.kind)),
+    el("td", null, ch.key), cb, secrets, actions);
   return tr;
 }
 
 export async function loadChannels() {
-  const list = await api("GET", "/admin/channels");
-  $("#channel-rows").replaceChildren(...list.map(row));
+  channels = await api("GET", "/admin/channels");
+  renderChannels();
+}
+
+function renderChannels() {
+  if (channels) $("#channel-rows").replaceChildren(...channels.map(row));
 }
 
 async function create(e) {
@@ -68,17 +85,18 @@ async function create(e) {
   }
 }
 
-// Settings and secrets each kind needs, filled in when the kind is picked.
+// Settings and secrets each kind needs, filled in when the kind is picked (the web chat's
+// welcome in the admin's language).
 const TEMPLATES = {
-  wechat_oa: [{ app_id: "", mode: "safe" }, { app_secret: "", token: "", encoding_aes_key: "" }],
-  wecom: [{ corp_id: "", agent_id: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
-  wecom_kf: [{ corp_id: "", open_kfid: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
-  dingtalk: [{ app_key: "" }, { app_secret: "", event_token: "", event_aes_key: "" }],
-  webchat: [{ welcome: "您好，欢迎咨询！" }, {}],
+  wechat_oa: () => [{ app_id: "", mode: "safe" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  wecom: () => [{ corp_id: "", agent_id: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  wecom_kf: () => [{ corp_id: "", open_kfid: "" }, { app_secret: "", token: "", encoding_aes_key: "" }],
+  dingtalk: () => [{ app_key: "" }, { app_secret: "", event_token: "", event_aes_key: "" }],
+  webchat: () => [{ welcome: t("admin.welcome_default") }, {}],
 };
 
 function fillTemplate(f) {
-  const [settings, secrets] = TEMPLATES[f.kind.value] ?? [{}, {}];
+  const [settings, secrets] = TEMPLATES[f.kind.value]?.() ?? [{}, {}];
   f.settings.value = JSON.stringify(settings);
   f.secrets.value = JSON.stringify(secrets);
 }
@@ -86,6 +104,10 @@ function fillTemplate(f) {
 export function setupAdmin(isAdmin, showPane) {
   for (const x of document.querySelectorAll(".admin-only")) x.hidden = !isAdmin;
   if (!isAdmin) return;
+  onLangChange(() => {
+    renderChannels();
+    renderReport();
+  });
   $("#open-admin").onclick = async () => {
     showPane(true);
     await loadChannels();

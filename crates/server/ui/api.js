@@ -15,6 +15,8 @@ export class ApiError extends Error {
     super(body?.message || `HTTP ${status}`);
     this.status = status;
     this.code = body?.error;
+    // The whole answer: some errors carry details (the rows of a refused import).
+    this.body = body;
   }
 }
 
@@ -26,6 +28,20 @@ export async function api(method, path, body) {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** Posts a file as the raw body (imports); errors as for `api`. */
+export async function upload(path, file) {
+  const res = await fetch(`/api${path}`, {
+    method: "POST",
+    headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+    body: file,
     credentials: "same-origin",
   });
   const text = await res.text();

@@ -4,7 +4,7 @@
 // when the server cannot store one now ("unavailable", or "slow_down" when the visitor writes
 // too fast) it is retried after a pause, without waiting for a reconnect, and nothing
 // typed later overtakes it.
-import { applyI18n, t, toggleLang } from "./i18n.js";
+import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
 import { renderContent } from "./content.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -32,26 +32,49 @@ function saveUnacked() {
   localStorage.setItem(keyOf("unacked"), JSON.stringify([...unacked]));
 }
 
-function bubble(key, from, content, stateText, failed) {
+// Every bubble on screen by key: what it shows, to draw it again after a language switch.
+// `state` is the receipt under a visitor's message: an i18n key and an optional detail.
+const drawn = new Map();
+
+function draw(li, { from, content, state }) {
+  li.className = `bubble ${from}`;
+  li.replaceChildren(renderContent(content));
+  if (state) {
+    const s = document.createElement("span");
+    s.className = `state${state.key === "chat.failed" ? " failed" : ""}`;
+    s.textContent = state.detail ? `${t(state.key)}: ${state.detail}` : t(state.key);
+    li.append(s);
+  }
+  addChoices(li, content);
+}
+
+function bubble(key, from, content, stateKey, detail) {
   const log = $("#chat-log");
   let li = log.querySelector(`[data-key="${CSS.escape(key)}"]`);
   const fresh = !li;
   if (fresh) li = document.createElement("li");
   li.dataset.key = key;
-  li.className = `bubble ${from}`;
-  li.replaceChildren(renderContent(content));
-  if (stateText) {
-    const s = document.createElement("span");
-    s.className = `state${failed ? " failed" : ""}`;
-    s.textContent = stateText;
-    li.append(s);
-  }
+  const shown = { from, content, state: stateKey ? { key: stateKey, detail } : null };
+  drawn.set(key, shown);
+  draw(li, shown);
   if (fresh) log.append(li);
   log.scrollTop = log.scrollHeight;
   return li;
 }
 
-/** Suggestions ("猜你想问") become buttons that send the chosen question. */
+function unbubble(key) {
+  drawn.delete(key);
+  $(`[data-key="${CSS.escape(key)}"]`)?.remove();
+}
+
+function redraw() {
+  for (const li of $("#chat-log").children) {
+    const shown = drawn.get(li.dataset.key);
+    if (shown) draw(li, shown);
+  }
+}
+
+/** Suggestions (the bot's "did you mean") become buttons that send the chosen question. */
 function addChoices(li, content) {
   if (content.type !== "menu") return;
   const list = document.createElement("div");
@@ -69,8 +92,7 @@ function addChoices(li, content) {
 
 function showServerMessage(m) {
   const own = m.from === "customer";
-  const li = bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? t("chat.sent") : null);
-  addChoices(li, m.content);
+  bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? "chat.sent" : null);
   if (!own && m.id > Number(localStorage.getItem(keyOf("seen")) || 0)) {
     localStorage.setItem(keyOf("seen"), String(m.id));
     send({ type: "delivered", id: m.id });
@@ -104,10 +126,11 @@ function onFrame(f) {
   switch (f.type) {
     case "hello":
       $("#chat-log").replaceChildren();
+      drawn.clear();
       if (f.welcome) bubble("welcome", "service welcome", { type: "text", text: f.welcome });
       for (const m of f.history) showServerMessage(m);
       for (const [cid, text] of unacked) {
-        bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
+        bubble(`c${cid}`, "customer", { type: "text", text }, "chat.sending");
       }
       inFlight = null;
       pump();
@@ -115,7 +138,7 @@ function onFrame(f) {
     case "ack": {
       unacked.delete(f.client_id);
       saveUnacked();
-      $(`[data-key="c${f.client_id}"]`)?.remove();
+      unbubble(`c${f.client_id}`);
       showServerMessage(f.message);
       if (inFlight === f.client_id) inFlight = null;
       retryDelay = 500;
@@ -124,7 +147,7 @@ function onFrame(f) {
     }
     case "slow_down": {
       const text = unacked.get(f.client_id);
-      if (text !== undefined) bubble(`c${f.client_id}`, "customer", { type: "text", text }, t("chat.slow"));
+      if (text !== undefined) bubble(`c${f.client_id}`, "customer", { type: "text", text }, "chat.slow");
       retryLater(f.retry_after_ms);
       break;
     }
@@ -136,7 +159,7 @@ function onFrame(f) {
         const text = unacked.get(f.client_id);
         unacked.delete(f.client_id);
         saveUnacked();
-        bubble(`c${f.client_id}`, "customer", { type: "text", text: text ?? "" }, `${t("chat.failed")}: ${f.message}`, true);
+        bubble(`c${f.client_id}`, "customer", { type: "text", text: text ?? "" }, "chat.failed", f.message);
         if (inFlight === f.client_id) inFlight = null;
         pump();
       } else if (f.client_id && f.code === "unavailable") {
@@ -158,8 +181,10 @@ function connect() {
   ws.onmessage = (e) => onFrame(JSON.parse(e.data));
   ws.onclose = () => {
     inFlight = null;
-    $("#chat-status").hidden = false;
-    $("#chat-status").textContent = t("chat.offline");
+    const status = $("#chat-status");
+    status.hidden = false;
+    status.dataset.i18n = "chat.offline";
+    status.textContent = t("chat.offline");
     setTimeout(connect, delay);
     delay = Math.min(delay * 2, 10000);
   };
@@ -178,11 +203,21 @@ function sendText(text) {
   const cid = crypto.randomUUID();
   unacked.set(cid, text);
   saveUnacked();
-  bubble(`c${cid}`, "customer", { type: "text", text }, t("chat.sending"));
+  bubble(`c${cid}`, "customer", { type: "text", text }, "chat.sending");
   pump();
 }
 
+/** Tells the embedding widget (if any) its button's label in the visitor's language. */
+function tellWidget() {
+  if (window.parent !== window) window.parent.postMessage({ kefu: "label", text: t("widget.open") }, "*");
+}
+
 applyI18n();
+tellWidget();
+onLangChange(() => {
+  redraw();
+  tellWidget();
+});
 $(".lang-toggle").onclick = toggleLang;
 $("#chat-form").onsubmit = submit;
 $("#chat-input").onkeydown = (e) => {

@@ -2,16 +2,21 @@
 // and UnionID conflicts, tags and notes, merges with their audit trail (supervisors can merge
 // and undo), and the whole cross-channel history, newest first, a page at a time.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 import { preview } from "./content.js";
 import { button, el, fmtTime as fmt, guarded as guard } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 20;
 // `gen` counts loads: a newer one (another conversation opened, a merge) makes older ones stop.
-const ctx = { customer: null, conversation: null, supervisor: false, oldest: null, channels: new Map(), gen: 0 };
+// `view`, `history` and `found` are what is shown, to render it again after a language switch.
+const ctx = {
+  customer: null, conversation: null, supervisor: false, oldest: null, channels: new Map(), gen: 0,
+  view: null, history: [], found: [],
+};
 
-const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
+// Tags are separated by commas (ASCII or full-width), the enumeration comma, or spaces.
+const list = (s) => s.split(/[,\uFF0C\u3001\s]+/).map((x) => x.trim()).filter(Boolean);
 
 const guarded = (fn) => guard($("#c360-error"), fn);
 
@@ -21,8 +26,9 @@ function renderIdentities(v) {
     const li = el("li", "c360-identity");
     li.append(el("strong", null, i.channel_name), el("span", "muted", ` ${i.external_id}`));
     if (i.phone) {
-      const unverified = i.phone_verified ? "" : `（${t("c360.unverified")}）`;
-      li.append(el("span", i.phone_verified ? "chip" : "chip warn", `${t("c360.phone")} ${i.phone}${unverified}`));
+      const phone = `${t("c360.phone")} ${i.phone}`;
+      const text = i.phone_verified ? phone : t("fmt.paren", { main: phone, extra: t("c360.unverified") });
+      li.append(el("span", i.phone_verified ? "chip" : "chip warn", text));
     }
     if (i.union_id) li.append(el("span", "chip", `UnionID ${i.union_id}`));
     return li;
@@ -43,11 +49,41 @@ function renderMerges(v) {
   $("#c360-merges").replaceChildren(...v.merges.map((m) => {
     const li = el("li", m.undone_at ? "undone" : null);
     const who = m.by ? t("c360.by_agent") : t("c360.auto");
-    li.append(el("span", null, `${fmt(m.at)} ${who}：#${m.merged} → #${m.survivor}（${m.reason}）`));
-    if (m.undone_at) li.append(el("span", "muted", ` ${t("c360.undone")}：${m.undo_reason}`));
+    const what = t("fmt.paren", { main: `#${m.merged} → #${m.survivor}`, extra: m.reason });
+    li.append(el("span", null, t("fmt.label", { label: `${fmt(m.at)} ${who}`, value: what })));
+    if (m.undone_at) li.append(el("span", "muted", ` ${t("fmt.label", { label: t("c360.undone"), value: m.undo_reason })}`));
     else if (ctx.supervisor) li.append(button(t("c360.unmerge"), "link", () => unmerge(m.id)));
     return li;
   }));
+}
+
+function renderNotes(v) {
+  $("#c360-notes").replaceChildren(...v.notes.map((n) => el("li", null, `${fmt(n.at)} ${n.text}`)));
+}
+
+function historyItem(m) {
+  const li = el("li", `c360-msg ${m.direction}`);
+  li.dataset.conversation = m.conversation_id;
+  li.append(el("span", "muted", `${fmt(m.created_at)} · ${ctx.channels.get(m.channel_id) ?? ""}`), el("div", null, preview(m.content)));
+  return li;
+}
+
+function renderFound() {
+  $("#c360-merge-results").replaceChildren(...ctx.found.map((c) => {
+    const li = el("li", null, `#${c.id} ${c.display_name} `);
+    li.append(button(t("c360.merge"), "secondary", () => merge(c.id)));
+    return li;
+  }));
+}
+
+/** After a language switch: the same customer, from the data already loaded. */
+function rerender() {
+  if (!ctx.customer || !ctx.view) return;
+  renderIdentities(ctx.view);
+  renderNotes(ctx.view);
+  renderMerges(ctx.view);
+  $("#c360-history").replaceChildren(...ctx.history.map(historyItem));
+  renderFound();
 }
 
 async function unmerge(id) {
@@ -65,11 +101,13 @@ async function load() {
     ctx.customer = v.merged_into;
     return load();
   }
+  ctx.view = v;
   renderIdentities(v);
-  $("#c360-tags").value = v.tags.join("，");
-  $("#c360-notes").replaceChildren(...v.notes.map((n) => el("li", null, `${fmt(n.at)} ${n.text}`)));
+  $("#c360-tags").value = v.tags.join(t("fmt.comma"));
+  renderNotes(v);
   renderMerges(v);
   ctx.oldest = null;
+  ctx.history = [];
   $("#c360-history").replaceChildren();
   await more(gen);
 }
@@ -80,10 +118,8 @@ async function more(gen = ctx.gen) {
   if (gen !== ctx.gen) return;
   for (const m of page) {
     if (m.direction === "internal") continue;
-    const li = el("li", `c360-msg ${m.direction}`);
-    li.dataset.conversation = m.conversation_id;
-    li.append(el("span", "muted", `${fmt(m.created_at)} · ${ctx.channels.get(m.channel_id) ?? ""}`), el("div", null, preview(m.content)));
-    $("#c360-history").append(li);
+    ctx.history.push(m);
+    $("#c360-history").append(historyItem(m));
   }
   if (page.length) ctx.oldest = page[page.length - 1].id;
   $("#c360-more").hidden = page.length < PAGE;
@@ -94,23 +130,22 @@ async function search(e) {
   const q = $("#c360-merge-q").value.trim();
   if (!q) return;
   const found = await api("GET", `/customers?q=${encodeURIComponent(q)}`);
-  $("#c360-merge-results").replaceChildren(...found.filter((c) => c.id !== ctx.customer).map((c) => {
-    const li = el("li", null, `#${c.id} ${c.display_name} `);
-    li.append(button(t("c360.merge"), "secondary", () => merge(c.id)));
-    return li;
-  }));
+  ctx.found = found.filter((c) => c.id !== ctx.customer);
+  renderFound();
 }
 
 async function merge(other) {
   const reason = prompt(t("c360.merge_reason"));
   if (!reason) return;
   await guarded(() => api("POST", `/customers/${ctx.customer}/merge`, { other, reason }));
-  $("#c360-merge-results").replaceChildren();
+  ctx.found = [];
+  renderFound();
   await load();
 }
 
 export function setup360(supervisor) {
   ctx.supervisor = supervisor;
+  onLangChange(rerender);
   $("#c360-merge-form").hidden = !supervisor;
   $("#c360-more").onclick = () => guarded(() => more());
   $("#c360-merge-form").onsubmit = (e) => guarded(() => search(e));
@@ -139,13 +174,16 @@ export function setup360(supervisor) {
 export function show360(detail) {
   ctx.customer = detail.conversation.customer_id;
   ctx.conversation = detail.conversation.id;
+  ctx.view = null;
+  ctx.history = [];
   $("#c360").hidden = false;
-  $("#c360-conv-tags").value = (detail.tags ?? []).join("，");
+  $("#c360-conv-tags").value = (detail.tags ?? []).join(t("fmt.comma"));
   guarded(load);
 }
 
 export function hide360() {
   ctx.customer = null;
+  ctx.view = null;
   $("#c360").hidden = true;
 }
 

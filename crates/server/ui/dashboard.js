@@ -1,15 +1,18 @@
-// The supervisors' dashboard (管理看板): a period and a breakdown (channel, skill group, agent),
+// The supervisors' dashboard: a period and a breakdown (channel, skill group, agent),
 // shown as bar charts and a table. Figures come from GET /api/dashboard (docs/DATA.md).
 import { api } from "./api.js";
-import { t } from "./i18n.js";
-import { el } from "./dom.js";
+import { onLangChange, t } from "./i18n.js";
+import { el, showError } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SVG = "http://www.w3.org/2000/svg";
 const DAY = 86400000;
 
 const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
-const secs = (x) => (x === null || x === undefined ? "—" : x < 120 ? `${Math.round(x)}s` : `${(x / 60).toFixed(1)}m`);
+const secs = (x) =>
+  x === null || x === undefined ? "—"
+    : x < 120 ? t("dash.seconds", { n: Math.round(x) })
+    : t("dash.minutes", { n: (x / 60).toFixed(1) });
 const spread = (s) => `${secs(s.median)} / ${secs(s.p90)}`;
 
 function svg(tag, attrs, text) {
@@ -39,7 +42,7 @@ function chart(title, rows, value, label) {
 
 function row(r, total) {
   const tr = el("tr", total ? "total" : null);
-  const tags = Object.entries(r.tags).map(([k, v]) => `${k} ${v}`).join("，") || "—";
+  const tags = Object.entries(r.tags).map(([k, v]) => `${k} ${v}`).join(t("fmt.comma")) || "—";
   const csat = r.satisfaction_avg === null ? "—" : `${r.satisfaction_avg.toFixed(2)} (${r.satisfaction_count})`;
   for (const v of [r.label, r.volume, pct(r.interception_rate), pct(r.handoff_rate), spread(r.first_response),
     spread(r.handle_time), spread(r.queue_wait), r.leave_messages, csat, tags]) tr.append(el("td", null, String(v)));
@@ -49,8 +52,21 @@ function row(r, total) {
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 // Queries can overlap (opening the page loads the default period while the user picks
-// another): only the newest may fill the page.
+// another): only the newest may fill the page. `shown` is the figures on screen, to render
+// them again after a language switch.
 let loads = 0;
+let shown = null;
+
+function render() {
+  const d = shown;
+  if (!d) return;
+  $("#dash-rows").replaceChildren(...d.rows.map((r) => row(r, false)), row({ ...d.total, label: t("dash.total") }, true));
+  $("#dash-charts").replaceChildren(
+    chart(t("dash.chart_volume"), d.rows, (r) => r.volume, (v) => String(v)),
+    chart(t("dash.chart_handoff"), d.rows, (r) => r.handoff_rate, pct),
+    chart(t("dash.chart_frt"), d.rows, (r) => r.first_response.median, secs),
+  );
+}
 
 async function load() {
   $("#dash-error").textContent = "";
@@ -60,20 +76,17 @@ async function load() {
   try {
     const d = await api("GET", `/dashboard?from=${from}&to=${to}&by=${$("#dash-by").value}`);
     if (mine !== loads) return;
-    $("#dash-rows").replaceChildren(...d.rows.map((r) => row(r, false)), row({ ...d.total, label: t("dash.total") }, true));
-    $("#dash-charts").replaceChildren(
-      chart(t("dash.chart_volume"), d.rows, (r) => r.volume, (v) => String(v)),
-      chart(t("dash.chart_handoff"), d.rows, (r) => r.handoff_rate, pct),
-      chart(t("dash.chart_frt"), d.rows, (r) => r.first_response.median, secs),
-    );
+    shown = d;
+    render();
   } catch (err) {
-    $("#dash-error").textContent = `${t("error.generic")}: ${err.message}`;
+    showError($("#dash-error"), err);
   }
 }
 
 export function setupDashboard(allowed, show) {
   $("#open-dash").hidden = !allowed;
   if (!allowed) return;
+  onLangChange(render);
   const now = Date.now();
   $("#dash-from").value = day(now - 6 * DAY);
   $("#dash-to").value = day(now);

@@ -1,18 +1,20 @@
 // The administrator's data-API page: API keys with scopes (the key is shown once), outbound
 // webhooks (the signing secret is shown once), and each webhook's delivery log.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
-import { button, el, fmtTime, guarded as guard } from "./dom.js";
+import { has, onLangChange, t } from "./i18n.js";
+import { button, el, elT, fmtTime, guarded as guard } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
+// The lists as last shown, to render them again after a language switch.
+const shown = { keys: null, hooks: null, deliveries: null };
 const SCOPES = ["conversations:read", "messages:read", "customers:read", "changes:read", "export"];
 
 const guarded = (fn) => guard($("#int-error"), fn);
 
-function once(label, secret) {
+function once(labelKey, secret) {
   const box = $("#int-once");
   box.hidden = false;
-  box.replaceChildren(el("strong", null, label), el("code", "secret-once", secret));
+  box.replaceChildren(elT("strong", null, labelKey), el("code", "secret-once", secret));
 }
 
 function checks(box, names, name) {
@@ -50,12 +52,21 @@ function hookRow(h) {
       await load();
     })),
   );
-  tr.append(el("td", null, h.url), el("td", null, h.events.join(" ")), el("td", null, h.enabled ? "✓" : "✗"), actions);
+  const on = h.enabled ? `✓ ${t("int.yes")}` : `✗ ${t("int.no")}`;
+  tr.append(el("td", null, h.url), el("td", null, h.events.join(" ")), el("td", null, on), actions);
   return tr;
 }
 
 async function deliveries(id) {
-  const list = await api("GET", `/admin/webhooks/${id}/deliveries`);
+  shown.deliveries = { id, list: await api("GET", `/admin/webhooks/${id}/deliveries`) };
+  renderDeliveries();
+}
+
+const stateName = (s) => (has(`int.state_${s}`) ? t(`int.state_${s}`) : s);
+
+function renderDeliveries() {
+  if (!shown.deliveries) return;
+  const { id, list } = shown.deliveries;
   $("#delivery-rows").replaceChildren(...list.map((d) => {
     const tr = el("tr", `delivery ${d.state}`);
     const last = d.last_status ? `HTTP ${d.last_status}` : d.last_error ?? "";
@@ -64,7 +75,7 @@ async function deliveries(id) {
       await api("POST", `/admin/deliveries/${d.id}/redeliver`, {});
       await deliveries(id);
     })));
-    tr.append(el("td", null, `evt_${d.change_seq}`), el("td", null, d.kind), el("td", null, d.state),
+    tr.append(el("td", null, `evt_${d.change_seq}`), el("td", null, d.kind), el("td", null, stateName(d.state)),
       el("td", null, String(d.attempts)), el("td", null, last), actions);
     return tr;
   }));
@@ -72,14 +83,24 @@ async function deliveries(id) {
 
 async function load() {
   const [keys, hooks] = await Promise.all([api("GET", "/admin/api-keys"), api("GET", "/admin/webhooks")]);
-  $("#key-rows").replaceChildren(...keys.map(keyRow));
-  $("#hook-rows").replaceChildren(...hooks.webhooks.map(hookRow));
+  shown.keys = keys;
+  shown.hooks = hooks.webhooks;
+  renderLists();
   if (!$("#hook-events").children.length) checks($("#hook-events"), hooks.events, "event");
+}
+
+function renderLists() {
+  if (shown.keys) $("#key-rows").replaceChildren(...shown.keys.map(keyRow));
+  if (shown.hooks) $("#hook-rows").replaceChildren(...shown.hooks.map(hookRow));
 }
 
 export function setupIntegrations(isAdmin, show) {
   $("#open-integrations").hidden = !isAdmin;
   if (!isAdmin) return;
+  onLangChange(() => {
+    renderLists();
+    renderDeliveries();
+  });
   checks($("#key-scopes"), SCOPES, "scope");
   $("#open-integrations").onclick = () => { show(true); guarded(load); };
   $("#close-integrations").onclick = () => show(false);
@@ -88,7 +109,7 @@ export function setupIntegrations(isAdmin, show) {
     const f = e.target;
     guarded(async () => {
       const r = await api("POST", "/admin/api-keys", { name: f.name.value, scopes: checked(f, "scope") });
-      once(t("int.key_once"), r.token);
+      once("int.key_once", r.token);
       f.reset();
       await load();
     });
@@ -98,7 +119,7 @@ export function setupIntegrations(isAdmin, show) {
     const f = e.target;
     guarded(async () => {
       const r = await api("POST", "/admin/webhooks", { url: f.url.value, events: checked(f, "event") });
-      once(t("int.secret_once"), r.secret);
+      once("int.secret_once", r.secret);
       f.reset();
       await load();
     });

@@ -1,15 +1,20 @@
 // The knowledge-base page: entries, import/export, trying the bot, and reviewing mined FAQs.
-import { api, csrfToken } from "./api.js";
-import { t } from "./i18n.js";
-import { button, el } from "./dom.js";
+import { api, upload } from "./api.js";
+import { onLangChange, t } from "./i18n.js";
+import { button, el, elT, guarded } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
-let entries = [];
+// What the page shows, kept to render it again after a language switch.
+const shown = { entries: [], candidates: [], tried: null, imported: null, mined: null };
 
 async function load() {
   const q = encodeURIComponent($("#kb-search").value.trim());
-  entries = await api("GET", `/kb/entries?q=${q}`);
-  const rows = entries.map((e) => {
+  shown.entries = await api("GET", `/kb/entries?q=${q}`);
+  renderEntries();
+}
+
+function renderEntries() {
+  const rows = shown.entries.map((e) => {
     const tr = el("tr");
     tr.dataset.id = e.id;
     const actions = el("td");
@@ -62,16 +67,14 @@ async function save(ev) {
   }
 }
 
-async function upload(path, file) {
-  const res = await fetch(`/api${path}`, {
-    method: "POST",
-    headers: { "X-CSRF-Token": csrfToken() },
-    body: file,
-    credentials: "same-origin",
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(body.message);
-  return body;
+function renderImported() {
+  const r = shown.imported;
+  if (!r) return;
+  const ul = el("ul");
+  for (const err of r.errors) {
+    ul.append(el("li", "fail", t("fmt.label", { label: t("kb.row", { row: err.row }), value: err.message })));
+  }
+  $("#kb-report").replaceChildren(el("strong", null, t("fmt.label", { label: t("kb.imported"), value: r.imported })), ul);
 }
 
 async function importFile(e) {
@@ -81,31 +84,55 @@ async function importFile(e) {
   const format = file.name.split(".").pop().toLowerCase();
   const box = $("#kb-report");
   box.hidden = false;
+  shown.imported = null;
   try {
-    const r = await upload(`/kb/import?format=${format}`, file);
-    const ul = el("ul");
-    for (const err of r.errors) ul.append(el("li", "fail", `${t("kb.row").replace("{row}", err.row)}：${err.message}`));
-    box.replaceChildren(el("strong", null, `${t("kb.imported")} ${r.imported}`), ul);
+    shown.imported = await upload(`/kb/import?format=${format}`, file);
+    renderImported();
     load();
   } catch (err) {
     box.replaceChildren(el("p", "error", err.message));
   }
 }
 
+/** The bot's hits, best first, then what the bot would do as a line of its own. */
+function renderTried() {
+  const r = shown.tried;
+  if (!r) return;
+  const hits = [...r.hits].sort((a, b) => b.confidence - a.confidence);
+  const parts = [];
+  if (hits.length) {
+    const ol = el("ol", "kb-hits");
+    ol.setAttribute("aria-label", t("kb.hits"));
+    for (const h of hits) {
+      ol.append(el("li", null, t("kb.hit", { question: h.question, id: h.entry_id, confidence: h.confidence.toFixed(2) })));
+    }
+    parts.push(ol);
+  } else {
+    parts.push(el("p", "muted", t("kb.no_hits")));
+  }
+  parts.push(el("p", "kb-decision", t(`kb.decision.${r.decision}`)));
+  $("#kb-try-result").replaceChildren(...parts);
+}
+
 async function tryIt() {
   const text = $("#kb-try-text").value;
   if (!text.trim()) return;
-  const r = await api("POST", "/kb/try", { text });
-  const items = r.hits.map((h) => el("li", null, `${h.question}（${h.entry_id}）置信度 ${h.confidence.toFixed(2)}`));
-  $("#kb-try-result").replaceChildren(...items, el("li", "muted", t(`kb.decision.${r.decision}`)));
+  await guarded($("#kb-try-error"), async () => {
+    shown.tried = await api("POST", "/kb/try", { text });
+    renderTried();
+  });
 }
 
 async function loadCandidates() {
-  const list = await api("GET", "/kb/candidates");
+  shown.candidates = await api("GET", "/kb/candidates");
+  renderCandidates();
+}
+
+function renderCandidates() {
   $("#kb-candidates").replaceChildren(
-    ...list.map((c) => {
+    ...shown.candidates.map((c) => {
       const li = el("li");
-      li.append(el("strong", null, c.question), el("span", "muted", `${t("kb.support")}: ${c.support}`),
+      li.append(el("strong", null, c.question), el("span", "muted", t("fmt.label", { label: t("kb.support"), value: c.support })),
         el("span", "muted", c.similar.join(" / ")), el("p", null, c.answer));
       const accept = button(t("kb.accept"), null, async () => { await api("POST", `/kb/candidates/${c.id}/accept`, {}); loadCandidates(); load(); });
       const reject = button(t("kb.reject"), "secondary", async () => { await api("POST", `/kb/candidates/${c.id}/reject`); loadCandidates(); });
@@ -117,16 +144,30 @@ async function loadCandidates() {
   );
 }
 
+function renderMined() {
+  if (shown.mined) $("#kb-mine-report").replaceChildren(el("strong", null, t("fmt.label", { label: t("kb.proposed"), value: shown.mined.proposed })));
+}
+
+/** Mines FAQs; the result appears beside the mining buttons and takes the focus, so it is
+ *  seen (and read out) wherever the page is scrolled. */
 async function mine(file) {
-  const box = $("#kb-report");
+  const box = $("#kb-mine-report");
+  const buttons = [$("#kb-mine"), $("#kb-mine-log-button")];
   box.hidden = false;
+  box.replaceChildren(elT("p", "muted", "kb.mining_busy"));
+  shown.mined = null;
+  for (const b of buttons) b.disabled = true;
   try {
-    const r = file ? await upload("/kb/mine", file) : await api("POST", "/kb/mine");
-    box.replaceChildren(el("strong", null, `${t("kb.proposed")}: ${r.proposed}`));
-    loadCandidates();
+    shown.mined = file ? await upload("/kb/mine", file) : await api("POST", "/kb/mine");
+    renderMined();
+    await loadCandidates();
   } catch (err) {
     box.replaceChildren(el("p", "error", err.message));
+  } finally {
+    for (const b of buttons) b.disabled = false;
   }
+  box.scrollIntoView({ block: "nearest" });
+  box.focus({ preventScroll: true });
 }
 
 export function setupKb(isSupervisor, showPane) {
@@ -142,6 +183,12 @@ export function setupKb(isSupervisor, showPane) {
   $("#kb-import-button").onclick = () => $("#kb-import-file").click();
   $("#kb-import-file").onchange = importFile;
   $("#kb-try").onclick = tryIt;
+  $("#kb-try-text").onkeydown = (e) => {
+    if (e.key === "Enter" && !e.isComposing) {
+      e.preventDefault();
+      tryIt();
+    }
+  };
   $("#kb-mine").onclick = () => mine(null);
   $("#kb-mine-log-button").onclick = () => $("#kb-mine-log").click();
   $("#kb-mine-log").onchange = (e) => {
@@ -149,4 +196,11 @@ export function setupKb(isSupervisor, showPane) {
     e.target.value = "";
     if (f) mine(f);
   };
+  onLangChange(() => {
+    renderEntries();
+    renderCandidates();
+    renderTried();
+    renderImported();
+    renderMined();
+  });
 }

@@ -2,18 +2,35 @@
 // hours, queue timeout, closing message) and agents (capacity, groups). Saved rules apply to
 // the next conversation.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
-import { el } from "./dom.js";
+import { onLangChange, t } from "./i18n.js";
+import { el, weekday } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 let groups = [];
+// The agents as last shown, to render them again after a language switch.
+let agents = null;
 
-const list = (s) => s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
+// Dates are separated by commas (ASCII or full-width) or spaces.
+const list = (s) => s.split(/[,\uFF0C\s]+/).map((x) => x.trim()).filter(Boolean);
+
+/** Open days in the current language, three or more in a row as a range ("Mon–Fri"). */
+function daysText(open) {
+  const parts = [];
+  for (let i = 0; i < DAYS.length; i++) {
+    if (!open[i]) continue;
+    let j = i;
+    while (j + 1 < DAYS.length && open[j + 1]) j++;
+    if (j - i >= 2) parts.push(t("fmt.day_range", { from: weekday(i), to: weekday(j) }));
+    else for (let k = i; k <= j; k++) parts.push(weekday(k));
+    i = j;
+  }
+  return parts.join(t("fmt.list_sep"));
+}
 
 function hoursText(h) {
   if (!h) return t("routing.always");
-  const days = DAYS.filter((d) => h.weekly[d]?.length).map((d) => t(`day.${d}`)).join("");
+  const days = daysText(DAYS.map((d) => !!h.weekly[d]?.length));
   const first = Object.values(h.weekly).find((v) => v.length)?.[0];
   return first ? `${days} ${first[0]}–${first[1]}` : t("routing.never");
 }
@@ -28,7 +45,7 @@ function groupRow(g) {
   tr.append(
     el("td", null, g.name),
     el("td", null, t(`strategy.${g.routing.strategy}`)),
-    el("td", null, g.routing.keywords.join("、")),
+    el("td", null, g.routing.keywords.join(t("fmt.list_sep"))),
     el("td", null, hoursText(g.routing.business_hours)),
     actions,
   );
@@ -124,31 +141,40 @@ function agentRow(a) {
   member.onchange = saveAgent;
   const cap = el("td");
   cap.append(capacity);
-  tr.append(el("td", null, `${a.display_name}（${a.username}）`), el("td", null, t(`status.${a.status}`)), cap, member);
+  tr.append(el("td", null, t("fmt.paren", { main: a.display_name, extra: a.username })), el("td", null, t(`status.${a.status}`)),
+    cap, member);
   return tr;
 }
 
 async function load() {
   groups = await api("GET", "/groups");
   $("#group-rows").replaceChildren(...groups.map(groupRow));
-  const agents = await api("GET", "/agents");
+  agents = await api("GET", "/agents");
   $("#agent-rows").replaceChildren(...agents.map(agentRow));
+}
+
+/** After a language switch: the tables from the data already loaded, and the day names. */
+function rerender() {
+  $("#group-rows").replaceChildren(...groups.map(groupRow));
+  if (agents) $("#agent-rows").replaceChildren(...agents.map(agentRow));
+  for (const [i, name] of $("#group-form .days").querySelectorAll(".day-name").entries()) name.textContent = weekday(i);
 }
 
 export function setupRouting(isSupervisor, showPane) {
   if (!isSupervisor) return;
   const days = $("#group-form .days");
   days.replaceChildren(
-    ...DAYS.map((d) => {
+    ...DAYS.map((d, i) => {
       const label = el("label", "inline");
       const box = el("input");
       box.type = "checkbox";
       box.name = `day_${d}`;
       box.defaultChecked = !["sat", "sun"].includes(d);
-      label.append(box, el("span", null, t(`day.${d}`)));
+      label.append(box, el("span", "day-name", weekday(i)));
       return label;
     }),
   );
+  onLangChange(rerender);
   $("#open-routing").onclick = async () => {
     showPane(true);
     await load();

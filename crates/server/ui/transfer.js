@@ -1,9 +1,12 @@
 // Transferring the open conversation to a colleague or a skill group, with a note only
 // colleagues see.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
+import { showError } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
+// The targets on offer, to name them again after a language switch.
+let offered = null;
 
 function option(value, text) {
   const o = document.createElement("option");
@@ -12,23 +15,36 @@ function option(value, text) {
   return o;
 }
 
+function renderTargets() {
+  if (!offered) return;
+  const { groups, agents, held } = offered;
+  const target = $("#transfer-target");
+  const chosen = target.value;
+  target.replaceChildren(
+    ...groups.map((g) => option(`group:${g.id}`, t("fmt.label", { label: t("transfer.group"), value: g.name }))),
+    ...agents
+      .filter((a) => a.id !== held && a.capacity > 0)
+      .map((a) => option(`agent:${a.id}`, t("fmt.label", {
+        label: t("transfer.agent"),
+        value: t("fmt.paren", { main: a.display_name, extra: t(`status.${a.status}`) }),
+      }))),
+  );
+  if (chosen && [...target.options].some((o) => o.value === chosen)) target.value = chosen;
+}
+
 async function open(current) {
   if (!current()) return;
   const [groups, agents] = await Promise.all([api("GET", "/groups"), api("GET", "/agents")]);
-  const held = current().conversation.agent;
-  const target = $("#transfer-target");
-  target.replaceChildren(
-    ...groups.map((g) => option(`group:${g.id}`, `${t("transfer.group")}：${g.name}`)),
-    ...agents
-      .filter((a) => a.id !== held && a.capacity > 0)
-      .map((a) => option(`agent:${a.id}`, `${t("transfer.agent")}：${a.display_name}（${t(`status.${a.status}`)}）`)),
-  );
+  offered = { groups, agents, held: current().conversation.agent };
+  $("#transfer-target").replaceChildren();
+  renderTargets();
   $("#transfer-note").value = "";
   $("#transfer-form").hidden = false;
-  target.focus();
+  $("#transfer-target").focus();
 }
 
 export function setupTransfer(current, done) {
+  onLangChange(renderTargets);
   $("#transfer-conversation").onclick = () => open(current);
   $("#transfer-cancel").onclick = () => { $("#transfer-form").hidden = true; };
   $("#transfer-form").onsubmit = async (e) => {
@@ -40,7 +56,7 @@ export function setupTransfer(current, done) {
       done(await api("POST", `/conversations/${current().conversation.id}/transfer`, body));
       $("#transfer-form").hidden = true;
     } catch (err) {
-      $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+      showError($("#composer-error"), err);
     }
   };
 }

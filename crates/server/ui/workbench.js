@@ -1,6 +1,6 @@
 // The agent workbench: login, conversation list, live feed, conversation view and replies.
 import { api, ApiError, csrfToken, liveSocket, setCsrf } from "./api.js";
-import { applyI18n, t, toggleLang } from "./i18n.js";
+import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
 import { preview, renderContent } from "./content.js";
 import { setupAdmin } from "./admin.js";
 import { setupAccounts } from "./accounts.js";
@@ -10,22 +10,24 @@ import { setupTransfer } from "./transfer.js";
 import { hide360, onMerge, setup360, show360 } from "./customer360.js";
 import { setupDashboard } from "./dashboard.js";
 import { setupIntegrations } from "./integrations.js";
-import { el, fmtTime } from "./dom.js";
+import { el, elT, fmtTime, showError } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
 // `pos` is the change-feed position seen last: after a reconnect (to any node) the workbench
 // asks for what happened since. `convPos` keeps each conversation's newest position, so an
-// older event arriving late never overwrites a newer state.
+// older event arriving late never overwrites a newer state. `messages` keeps the open
+// conversation's messages as last shown, to render them again after a language switch.
 const state = {
   me: null, scope: "mine", list: new Map(), listLoads: 0, opens: 0, current: null, feed: null, groups: [],
-  pos: null, convPos: new Map(),
+  pos: null, convPos: new Map(), messages: new Map(),
 };
 
 // ---- login ----
 
 async function boot() {
   applyI18n();
-  for (const b of document.querySelectorAll(".lang-toggle")) b.onclick = () => { toggleLang(); rerender(); };
+  for (const b of document.querySelectorAll(".lang-toggle")) b.onclick = toggleLang;
+  onLangChange(rerender);
   $("#login-form").onsubmit = login;
   $("#logout").onclick = logout;
   $("#me-status").onchange = (e) => api("PUT", "/me/status", { status: e.target.value });
@@ -57,7 +59,7 @@ function showLogin() {
 
 async function login(e) {
   e.preventDefault();
-  $("#login-error").textContent = "";
+  $("#login-error").replaceChildren();
   try {
     const me = await api("POST", "/auth/login", {
       username: $("#login-username").value,
@@ -65,7 +67,7 @@ async function login(e) {
     });
     start(me);
   } catch (err) {
-    $("#login-error").textContent = err.status === 429 ? t("login.throttled") : t("login.failed");
+    $("#login-error").replaceChildren(elT("span", null, err.status === 429 ? "login.throttled" : "login.failed"));
   }
 }
 
@@ -95,7 +97,7 @@ function start(me) {
   if (me.password_expired) {
     // Nothing else works until a new password is set; then the page starts over.
     $("#open-mine").click();
-    $("#mine-error").textContent = t("acct.expired");
+    $("#mine-error").replaceChildren(elT("span", null, "acct.expired"));
     return;
   }
   api("GET", "/groups").then((g) => { state.groups = g; });
@@ -149,7 +151,8 @@ function renderList() {
     li.classList.toggle("active", c.id === state.current?.conversation.id);
     const row = el("div", "row");
     row.append(el("span", "name", c.customer_name ?? `#${c.id}`), el("span", `badge ${c.state}`, t(`state.${c.state}`)));
-    li.append(row, el("span", "last", c.last_message ?? ""), el("span", "muted", c.channel_name ?? ""));
+    const last = c.last_content ? preview(c.last_content) : c.last_message ?? "";
+    li.append(row, el("span", "last", last), el("span", "muted", c.channel_name ?? ""));
     li.onclick = () => openConversation(c.id);
     ul.append(li);
   }
@@ -206,8 +209,9 @@ function onEvent(ev) {
   const conv = ev.conversation;
   if (conv) {
     const known = state.list.get(conv.id);
-    const last = ev.type === "message_created" ? preview(ev.message.content) : known?.last_message;
-    if (known) state.list.set(conv.id, { ...known, ...conv, last_message: last });
+    // The newest message's content is kept, not its preview, so a language switch can redo it.
+    const last = ev.type === "message_created" ? ev.message.content : known?.last_content;
+    if (known) state.list.set(conv.id, { ...known, ...conv, last_message: known.last_message, last_content: last });
     else loadList();
   }
   renderList();
@@ -234,6 +238,7 @@ async function openConversation(id) {
   $("#no-conversation").hidden = true;
   $("#conversation").hidden = false;
   $("#messages").replaceChildren();
+  state.messages = new Map();
   for (const m of messages) upsertMessage(m);
   renderHead();
   renderInfo();
@@ -245,6 +250,7 @@ async function openConversation(id) {
 // After handing a conversation on, the view closes: it is someone else's now.
 function closeView() {
   state.current = null;
+  state.messages = new Map();
   $("#conversation").hidden = true;
   $("#no-conversation").hidden = false;
   $("#customer-info").replaceChildren();
@@ -268,7 +274,9 @@ function renderHead() {
   $("#close-conversation").hidden = closed;
   $("#composer-text").disabled = closed;
   $("#composer-send").disabled = closed;
-  $("#composer-text").placeholder = closed ? t("conv.closed") : t("composer.placeholder");
+  const hint = closed ? "conv.closed" : "composer.placeholder";
+  $("#composer-text").dataset.i18nPlaceholder = hint;
+  $("#composer-text").placeholder = t(hint);
 }
 
 function renderInfo() {
@@ -307,6 +315,7 @@ function upsertMessage(m) {
   let li = list.querySelector(`[data-id="${m.id}"]`);
   if (li && RANK[li.dataset.status] > RANK[m.status]) return;
   const fresh = !li;
+  state.messages.set(m.id, m);
   if (fresh) li = el("li");
   li.className = `msg ${m.direction}`;
   li.dataset.id = m.id;
@@ -336,7 +345,7 @@ async function sendReply(e) {
     box.value = "";
     upsertMessage(msg);
   } catch (err) {
-    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+    showError($("#composer-error"), err);
   }
 }
 
@@ -372,7 +381,7 @@ async function sendImage(e) {
     const id = state.current.conversation.id;
     upsertMessage(await api("POST", `/conversations/${id}/messages`, { image: info.url, client_id: crypto.randomUUID() }));
   } catch (err) {
-    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+    showError($("#composer-error"), err);
   }
 }
 
@@ -383,15 +392,18 @@ async function act(action) {
     renderHead();
     loadList();
   } catch (err) {
-    $("#composer-error").textContent = `${t("error.generic")}: ${err.message}`;
+    showError($("#composer-error"), err);
   }
 }
 
+/** After a language switch: everything this page rendered itself, from the data it holds. */
 function rerender() {
+  if (!state.me || state.me.password_expired) return; // the login form, or only My account in use
   renderList();
   if (state.current) {
     renderHead();
     renderInfo();
+    for (const m of state.messages.values()) upsertMessage(m);
   }
 }
 

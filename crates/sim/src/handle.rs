@@ -72,7 +72,7 @@ pub async fn start(config: SimConfig, clock: Arc<dyn Clock>) -> Result<SimHandle
             tracing::warn!(error = %e, "simulator server stopped");
         }
     });
-    tracing::info!(%base_url, "WeChat platform simulator listening");
+    tracing::info!(%base_url, "platform sandbox (公众号, 企业微信, 微信客服, 钉钉) listening");
     Ok(SimHandle { addr, base_url, state: sim, server: Arc::new(Mutex::new(Some((tx, task)))) })
 }
 

@@ -28,6 +28,8 @@ pub trait AgentStore: Send + Sync {
     /// Saves the name and routing settings.
     async fn update_skill_group(&self, group: &SkillGroup) -> Result<SkillGroup>;
     async fn create_agent(&self, new: NewAgent, now: Timestamp) -> Result<Agent>;
+    /// Creates all the accounts in one transaction, or none (`Conflict` names a taken username).
+    async fn create_agents(&self, new: Vec<NewAgent>, now: Timestamp) -> Result<Vec<Agent>>;
     async fn agent(&self, id: AgentId) -> Result<Agent>;
     /// The agent and their password hash, for logging in.
     async fn agent_credentials(&self, username: &str) -> Result<(Agent, String)>;

@@ -98,7 +98,20 @@ async fn a_supervisor_teaches_the_bot_and_a_visitor_clicks_its_suggestion() {
     }
     type_into(&lead, "document.querySelector('#kb-try-text')", "退货怎么弄").await;
     lead.evaluate_expression("document.querySelector('#kb-try').click()").await.unwrap();
-    until(&lead, "document.querySelectorAll('#kb-try-result li').length >= 2").await;
+    until(&lead, "!!document.querySelector('#kb-try-result .kb-decision')").await;
+    // Hits in confidence order, and the bot's decision is a line of its own, not a hit.
+    let confidences: Vec<f64> = eval(
+        &lead,
+        "[...document.querySelectorAll('#kb-try-result li')].map(li => parseFloat(li.textContent.split(' ').pop()))",
+    )
+    .await;
+    assert!(!confidences.is_empty() && confidences.windows(2).all(|w| w[0] >= w[1]), "{confidences:?}");
+    let numbered: usize = eval(
+        &lead,
+        "document.querySelectorAll('#kb-try-result li.kb-decision, #kb-try-result li .kb-decision').length",
+    )
+    .await;
+    assert_eq!(numbered, 0);
     snap(&lead, "knowledge-base").await;
 
     // Suggestions only: the channel's threshold is out of reach.

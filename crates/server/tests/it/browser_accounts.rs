@@ -1,6 +1,6 @@
 //! Real headless Chromium: an admin adds an agent in 账号管理, the agent logs in in another
 //! browser and serves a customer, then the admin disables the account and the agent's open
-//! workbench falls back to the login form.
+//! workbench falls back to the login form; a team sheet is imported with its problems shown.
 
 use crate::browser_kit::*;
 use crate::helpers::*;
@@ -11,15 +11,21 @@ fn form(field: &str) -> String {
     format!("document.querySelector('#account-form').{field}")
 }
 
+/// The admin's 账号管理 page with the demo's four accounts listed.
+async fn accounts_page(tb: &TestBrowser, app: &TestApp) -> chromiumoxide::Page {
+    let admin = tb.isolated(&app.url("/")).await;
+    login(&admin, "admin", "admin123").await;
+    admin.evaluate_expression("document.querySelector('#open-accounts').click()").await.unwrap();
+    until(&admin, &format!("{ROWS}.length === 4")).await;
+    admin
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_adds_an_agent_who_serves_and_is_then_disabled_from_the_accounts_page() {
     let Some(exe) = chromium_path() else { return };
     let app = TestApp::spawn_live().await;
     let tb = launch(exe).await;
-    let admin = tb.isolated(&app.url("/")).await;
-    login(&admin, "admin", "admin123").await;
-    admin.evaluate_expression("document.querySelector('#open-accounts').click()").await.unwrap();
-    until(&admin, &format!("{ROWS}.length === 4")).await;
+    let admin = accounts_page(&tb, &app).await;
     type_into(&admin, &form("username"), "xiaozhao").await;
     type_into(&admin, &form("display_name"), "小赵").await;
     type_into(&admin, &form("password"), "pass-word-1").await;
@@ -60,5 +66,49 @@ async fn an_admin_adds_an_agent_who_serves_and_is_then_disabled_from_the_account
     )
     .await;
     until(&zhao, "!document.querySelector('#login-view').hidden").await;
+    tb.shutdown().await;
+}
+
+/// Chooses `path` in a file input, as a person picking it in the dialog would.
+async fn choose_file(page: &chromiumoxide::Page, input: &str, path: &std::path::Path) {
+    use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+    let el = page.find_element(input).await.unwrap();
+    let params = SetFileInputFilesParams::builder()
+        .files(vec![path.display().to_string()])
+        .backend_node_id(el.backend_node_id)
+        .build()
+        .unwrap();
+    page.execute(params).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_a_team_sheet_sees_each_bad_row_then_the_one_time_passwords() {
+    let Some(exe) = chromium_path() else { return };
+    let app = TestApp::spawn_live().await;
+    let tb = launch(exe).await;
+    let admin = accounts_page(&tb, &app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("team-bad.csv");
+    std::fs::write(&bad, "用户名,显示名,技能组\nxiaosun,小孙,售后服务\nxiaoli,小李子,财务部\n").unwrap();
+    choose_file(&admin, "#account-import-file", &bad).await;
+    until(&admin, "document.querySelector('#account-import-report li.fail')?.textContent.includes('财务部')")
+        .await;
+    let report: String = eval(&admin, "document.querySelector('#account-import-report').textContent").await;
+    assert!(report.contains("第3行") && !report.contains("xiaosun"), "only the bad row is named: {report}");
+    assert_eq!(eval::<usize>(&admin, &format!("{ROWS}.length")).await, 4, "nothing was created");
+
+    let good = dir.path().join("team.csv");
+    std::fs::write(&good, "用户名,显示名,技能组\nxiaosun,小孙,售后服务\nxiaoli2,小李子,售前咨询\n").unwrap();
+    choose_file(&admin, "#account-import-file", &good).await;
+    until(&admin, &format!("{ROWS}.length === 6")).await;
+    let lines: Vec<String> = eval(
+        &admin,
+        "[...document.querySelectorAll('#account-import-report li.ok')].map(li => li.textContent)",
+    )
+    .await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let password = lines[0].rsplit(": ").next().unwrap().to_owned();
+    let sun = tb.isolated(&app.url("/")).await;
+    login(&sun, "xiaosun", &password).await;
     tb.shutdown().await;
 }

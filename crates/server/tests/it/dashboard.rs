@@ -157,3 +157,40 @@ async fn without_a_metrics_token_the_public_listener_has_no_metrics_and_scrapes_
     app.clock.advance(Duration::from_secs(15));
     assert_ne!(scrape().await, first, "and then counted again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_week_fills_the_dashboard_on_every_channel_and_sends_nothing_to_any_platform() {
+    let (app, sim) = TestApp::spawn_with_sandbox().await;
+    kefu_server::seed::demo_faq(app.store.as_ref(), app.clock.as_ref()).await.unwrap();
+    let n = kefu_server::history::seed_week(app.store.as_ref(), app.clock.as_ref()).await.unwrap();
+    assert!(n >= 100, "a week of a small shop is well over a hundred conversations: {n}");
+    assert_eq!(app.run_pending().await, 0, "the history's jobs are already done");
+    let stats = sim.stats();
+    assert_eq!((stats.api_calls, stats.callback_attempts), (0, 0), "no platform heard of the history");
+
+    let lead = app.agent("lead", "lead123").await;
+    let week = format!("/dashboard?from={}&to={}", T0.0 - 8 * 86_400 * SEC, T0.0);
+    let d: Value = lead.get(&format!("{week}&by=channel")).await.json().await.unwrap();
+    let rows = d["rows"].as_array().unwrap();
+    assert!(rows.len() >= 4, "several channels: {rows:?}");
+    let total = &d["total"];
+    assert_eq!(total["volume"].as_u64(), Some(n as u64));
+    let rate = total["handoff_rate"].as_f64().unwrap();
+    assert!((0.2..0.7).contains(&rate), "the bot intercepts most but not all: {rate}");
+    assert!(total["leave_messages"].as_u64().unwrap() > 0);
+    assert!(total["satisfaction_count"].as_u64().unwrap() > 10);
+    let csat = total["satisfaction_avg"].as_f64().unwrap();
+    assert!((3.5..5.0).contains(&csat), "{csat}");
+    assert!(total["first_response"]["median"].as_f64().unwrap() > 0.0);
+    assert!(total["tags"]["成交"].as_u64().unwrap() > 0);
+
+    let by_agent: Value = lead.get(&format!("{week}&by=agent")).await.json().await.unwrap();
+    let served: Vec<_> =
+        by_agent["rows"].as_array().unwrap().iter().filter_map(|r| r["label"].as_str()).collect();
+    assert!(served.contains(&"小李") && served.contains(&"小王"), "{served:?}");
+    let all: Vec<Value> =
+        lead.get("/conversations?scope=all&state=closed,leave_message&limit=500").await.json().await.unwrap();
+    assert!(all.iter().any(|c| c["state"] == "leave_message"), "fresh 留言 wait for the morning");
+    let names: Vec<_> = all.iter().filter_map(|c| c["customer_name"].as_str()).collect();
+    assert!(names.iter().all(|n| !n.contains("hist")), "nicknames or 访客 + number: {names:?}");
+}

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use kefu_domain::{Agent, AgentId, AgentStatus, GroupRouting, SkillGroup, SkillGroupId, Timestamp};
 
 use super::SqlStore;
-use super::exec::{Row, q};
+use super::exec::{Row, Tx, q};
 use crate::{AgentStore, NewAgent, Result, Session, StoreError};
 
 macro_rules! select_agents {
@@ -92,6 +92,31 @@ impl SqlStore {
     }
 }
 
+/// One account row and its skill groups; a taken username is a `Conflict`.
+async fn insert_agent(tx: &mut Tx, new: &NewAgent, now: Timestamp) -> Result<i64> {
+    let r = tx
+        .conn()
+        .opt(q!(
+            "INSERT INTO agents (username, display_name, password_hash, role, status, capacity, created_at) \
+             VALUES ($1, $2, $3, $4, 'offline', $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+            &new.username,
+            &new.display_name,
+            &new.password_hash,
+            new.role.as_str(),
+            new.capacity,
+            now.0,
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("username {:?}", new.username)))?;
+    let id = r.int("id")?;
+    for g in &new.skill_groups {
+        tx.conn()
+            .exec(q!("INSERT INTO agent_skill_groups (agent_id, group_id) VALUES ($1, $2)", id, g.0))
+            .await?;
+    }
+    Ok(id)
+}
+
 #[async_trait]
 impl AgentStore for SqlStore {
     async fn create_skill_group(&self, name: &str, now: Timestamp) -> Result<SkillGroup> {
@@ -157,29 +182,22 @@ impl AgentStore for SqlStore {
     }
 
     async fn create_agent(&self, new: NewAgent, now: Timestamp) -> Result<Agent> {
+        let mut made = self.create_agents(vec![new], now).await?;
+        made.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn create_agents(&self, new: Vec<NewAgent>, now: Timestamp) -> Result<Vec<Agent>> {
         let mut tx = self.begin().await?;
-        let r = tx
-            .conn()
-            .opt(q!(
-                "INSERT INTO agents (username, display_name, password_hash, role, status, capacity, created_at) \
-                 VALUES ($1, $2, $3, $4, 'offline', $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-                &new.username,
-                &new.display_name,
-                &new.password_hash,
-                new.role.as_str(),
-                new.capacity,
-                now.0,
-            ))
-            .await?
-            .ok_or_else(|| StoreError::Conflict(format!("username {:?}", new.username)))?;
-        let id = r.int("id")?;
-        for g in &new.skill_groups {
-            tx.conn()
-                .exec(q!("INSERT INTO agent_skill_groups (agent_id, group_id) VALUES ($1, $2)", id, g.0))
-                .await?;
+        let mut ids = vec![];
+        for n in &new {
+            ids.push(insert_agent(&mut tx, n, now).await?);
         }
         tx.commit().await?;
-        self.agent(AgentId(id)).await
+        let mut out = vec![];
+        for id in ids {
+            out.push(self.agent(AgentId(id)).await?);
+        }
+        Ok(out)
     }
 
     async fn agent(&self, id: AgentId) -> Result<Agent> {

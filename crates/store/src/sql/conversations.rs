@@ -45,7 +45,7 @@ async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identi
         };
         return Ok((find_customer(&mut tx.conn(), identity.customer_id).await?, identity));
     }
-    let name = p.nickname.clone().unwrap_or_else(|| default_name(&inb.external_id));
+    let name = p.nickname.clone().unwrap_or_else(|| DEFAULT_PREFIX.trim_end().to_owned());
     let cust = tx
         .conn()
         .one(q!(
@@ -55,6 +55,10 @@ async fn upsert_identity(tx: &mut Tx, inb: &Inbound) -> Result<(Customer, Identi
         ))
         .await?;
     let customer_id = cust.int("id")?;
+    if p.nickname.is_none() {
+        let sql = "UPDATE customers SET display_name = $1 WHERE id = $2";
+        tx.conn().exec(q!(sql, default_name(customer_id), customer_id)).await?;
+    }
     tx.conn()
         .exec(q!(
             "INSERT INTO identities (customer_id, channel_id, external_id, union_id, phone, phone_verified, \
@@ -95,13 +99,27 @@ async fn fill_profile(c: &mut Conn<'_>, identity: IdentityId, p: &Profile) -> Re
         identity.0
     ))
     .await?;
+    if let Some(nick) = &p.nickname {
+        // A nickname learnt later (the user API) replaces the placeholder, never a real name.
+        let placeholder = format!("{DEFAULT_PREFIX}%");
+        c.exec(q!(
+            "UPDATE customers SET display_name = $1 WHERE display_name LIKE $2 AND id = \
+             (SELECT customer_id FROM identities WHERE id = $3)",
+            nick,
+            placeholder,
+            identity.0
+        ))
+        .await?;
+    }
     Ok(())
 }
 
-/// A readable default name such as "访客 3f9a" until the platform tells us a nickname.
-fn default_name(external_id: &str) -> String {
-    let tail: String = external_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("访客 {tail}")
+/// Customers without a platform nickname are "访客 <their number>" ("visitor 1024"): short,
+/// readable and unique, unlike fragments of an OpenID.
+const DEFAULT_PREFIX: &str = "访客 ";
+
+fn default_name(customer: i64) -> String {
+    format!("{DEFAULT_PREFIX}{customer}")
 }
 
 /// A platform event (a follow, entering the chat) is not a request for a person: a queued

@@ -68,3 +68,25 @@ contract!(agents_not_seen_lately_are_found_unless_already_offline, |s| {
     assert_eq!(s.absent_agents(before).await?, vec![b.id], "carol is offline; alice's later touch stands");
     Ok(())
 });
+
+contract!(accounts_created_together_are_all_created_or_none_of_them, |s| {
+    let g = s.create_skill_group("批量", T0).await?;
+    let new = |u: &str| NewAgent {
+        username: u.into(),
+        display_name: format!("{u} 名"),
+        password_hash: "x".into(),
+        role: Role::Agent,
+        capacity: 3,
+        skill_groups: vec![g.id],
+    };
+    let made = s.create_agents(vec![new("bulk1"), new("bulk2")], T0).await?;
+    assert_eq!(
+        made.iter().map(|a| (a.username.as_str(), a.skill_groups.clone())).collect::<Vec<_>>(),
+        vec![("bulk1", vec![g.id]), ("bulk2", vec![g.id])]
+    );
+    let before = s.agents().await?.len();
+    let clash = s.create_agents(vec![new("bulk3"), new("bulk1")], T0).await;
+    assert!(matches!(clash, Err(StoreError::Conflict(ref w)) if w.contains("bulk1")), "{clash:?}");
+    assert_eq!(s.agents().await?.len(), before, "bulk3 was not kept either");
+    Ok(())
+});

@@ -9,12 +9,25 @@ contract!(first_contact_creates_a_customer_an_identity_and_an_open_conversation,
     let a = accept(s, inbound(&ch, "visitor-abcd", Some("m1"), "你好 😊 <b>x</b>")).await;
     assert!(a.new_conversation);
     assert_eq!(a.identity.external_id, "visitor-abcd");
-    assert_eq!(a.customer.display_name, "访客 abcd");
+    assert_eq!(a.customer.display_name, format!("访客 {}", a.customer.id.0));
     assert_eq!(a.conversation.state(), ConversationState::Queued);
     assert_eq!(a.message.content, Content::text("你好 😊 <b>x</b>"));
     assert_eq!(a.message.status, DeliveryStatus::Received);
     let stored = s.messages(a.conversation.id, MessagePage { before: None, limit: 10 }).await?;
     assert_eq!(stored, vec![a.message.clone()]);
+    Ok(())
+});
+
+contract!(a_nickname_learnt_later_replaces_the_visitor_placeholder_once, |s| {
+    let ch = webchat(s, "site").await;
+    let a = accept(s, inbound(&ch, "o_user_xiaoming", Some("m1"), "你好")).await;
+    assert!(!a.customer.display_name.contains("ming"), "{}", a.customer.display_name);
+    let nick = |n: &str| Profile { nickname: Some(n.into()), union_id: None, phone: None };
+    s.update_profile(a.identity.id, &nick("王小明")).await?;
+    assert_eq!(s.customer(a.customer.id).await?.display_name, "王小明");
+    // A second identity's nickname never renames a customer who already has a real name.
+    s.update_profile(a.identity.id, &nick("别名")).await?;
+    assert_eq!(s.customer(a.customer.id).await?.display_name, "王小明");
     Ok(())
 });
 

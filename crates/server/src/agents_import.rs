@@ -1,0 +1,201 @@
+//! `POST /api/agents/import?format=csv|xlsx`: an admin adds a whole team from a spreadsheet.
+//! Every row is checked first (the same rules as the form, usernames unique in the file and
+//! in kefu, skill groups that exist); with any problem nothing is created and each row says
+//! what is wrong. Otherwise all accounts are created in one transaction. Rows without a
+//! password get a random one, shown in the answer this once.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kefu_bot::kbio::{self, RowError};
+use kefu_domain::{Role, SkillGroup};
+use kefu_store::NewAgent;
+use serde::Serialize;
+
+use crate::agents::{check_account, hash};
+use crate::auth::CurrentAgent;
+use crate::error::{ApiError, ApiResult};
+use crate::kb::{FormatQuery, format};
+use crate::state::AppState;
+
+/// A team is tens of people; a file of more is a mistake (or an attack on the hasher).
+const MAX_ROWS: usize = 500;
+
+/// One account of the file, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub groups: Vec<SkillGroup>,
+    pub capacity: u32,
+    pub password: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: Role,
+    /// Only for rows that had none: the generated password, shown this once.
+    password: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    created: Vec<Created>,
+    errors: Vec<RowError>,
+}
+
+/// Columns by their English or Chinese names, as exported by kefu or typed by people.
+const COLUMNS: [(&str, &[&str]); 6] = [
+    ("username", &["username", "用户名", "账号"]),
+    ("display_name", &["display_name", "显示名", "姓名", "name"]),
+    ("role", &["role", "角色"]),
+    ("groups", &["groups", "skill_groups", "技能组"]),
+    ("capacity", &["capacity", "接待上限"]),
+    ("password", &["password", "密码"]),
+];
+
+fn column(header: &[String], name: &str) -> Option<usize> {
+    let aliases = COLUMNS.iter().find(|c| c.0 == name).map(|c| c.1).unwrap_or_default();
+    header.iter().position(|h| aliases.contains(&h.trim().to_lowercase().as_str()))
+}
+
+fn role(s: &str) -> Result<Role, String> {
+    match s.trim().to_lowercase().as_str() {
+        "" | "agent" | "客服" => Ok(Role::Agent),
+        "supervisor" | "主管" => Ok(Role::Supervisor),
+        "admin" | "管理员" => Ok(Role::Admin),
+        other => Err(format!("unknown role {other:?}: agent, supervisor or admin (客服, 主管, 管理员)")),
+    }
+}
+
+fn groups(s: &str, all: &[SkillGroup]) -> Result<Vec<SkillGroup>, String> {
+    s.split([',', ';', '|', '、', '，', '；'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| all.iter().find(|g| g.name == n).cloned().ok_or_else(|| format!("no skill group {n:?}")))
+        .collect()
+}
+
+/// Checks every row against the rules, the other rows and the accounts that exist.
+pub fn check_rows(
+    table: &[Vec<String>],
+    all_groups: &[SkillGroup],
+    taken: &HashSet<String>,
+) -> (Vec<Row>, Vec<RowError>) {
+    let mut errors = vec![];
+    let Some((header, rows)) = table.split_first() else {
+        return (vec![], vec![RowError { row: 1, message: "the file is empty".into() }]);
+    };
+    let (Some(user), Some(name)) = (column(header, "username"), column(header, "display_name")) else {
+        let message = "the header must name at least username and display_name (用户名, 显示名)".into();
+        return (vec![], vec![RowError { row: 1, message }]);
+    };
+    if rows.len() > MAX_ROWS {
+        return (vec![], vec![RowError { row: 0, message: format!("at most {MAX_ROWS} accounts per file") }]);
+    }
+    let cell = |r: &[String], c: Option<usize>| {
+        c.and_then(|c| r.get(c)).map(|s| s.trim().to_owned()).unwrap_or_default()
+    };
+    let mut seen = HashSet::new();
+    let mut out = vec![];
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty())) {
+        let row_no = i + 2;
+        let parsed = parse_row(r, &cell, (user, name), header, all_groups);
+        let checked = parsed.and_then(|row| {
+            if taken.contains(&row.username) {
+                Err(format!("the username {:?} already exists", row.username))
+            } else if !seen.insert(row.username.clone()) {
+                Err(format!("the username {:?} is in the file twice", row.username))
+            } else {
+                Ok(row)
+            }
+        });
+        match checked {
+            Ok(row) => out.push(row),
+            Err(message) => errors.push(RowError { row: row_no, message }),
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(RowError { row: 2, message: "the file has no accounts".into() });
+    }
+    (out, errors)
+}
+
+fn parse_row(
+    r: &[String],
+    cell: &dyn Fn(&[String], Option<usize>) -> String,
+    (user, name): (usize, usize),
+    header: &[String],
+    all_groups: &[SkillGroup],
+) -> Result<Row, String> {
+    let capacity = match cell(r, column(header, "capacity")) {
+        c if c.is_empty() => 5,
+        c => c.parse().map_err(|_| format!("capacity {c:?} is not a number"))?,
+    };
+    let password = Some(cell(r, column(header, "password"))).filter(|p| !p.is_empty());
+    let row = Row {
+        username: cell(r, Some(user)),
+        display_name: cell(r, Some(name)),
+        role: role(&cell(r, column(header, "role")))?,
+        groups: groups(&cell(r, column(header, "groups")), all_groups)?,
+        capacity,
+        password,
+    };
+    check_account(&row.username, &row.display_name, row.password.as_deref(), row.capacity)
+        .map_err(|e| e.to_string())?;
+    Ok(row)
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    me: CurrentAgent,
+    Query(q): Query<FormatQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    me.require(Role::Admin)?;
+    let table = kbio::read_table(format(&q)?, &body)
+        .map_err(|e| ApiError::BadRequest(format!("row {}: {}", e.row, e.message)))?;
+    let all_groups = state.store.skill_groups().await?;
+    let taken = state.store.agents().await?.into_iter().map(|a| a.username).collect();
+    let (rows, errors) = check_rows(&table, &all_groups, &taken);
+    if !errors.is_empty() {
+        let message = format!("{} row(s) have problems; no account was created", errors.len());
+        let body = serde_json::json!({ "error": "unprocessable", "message": message, "created": [], "errors": errors });
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    let mut new = vec![];
+    let mut generated = vec![];
+    for row in &rows {
+        let password = row.password.clone().unwrap_or_else(crate::seed::random_password);
+        generated.push(row.password.is_none().then(|| password.clone()));
+        new.push(NewAgent {
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+            password_hash: hash(&state, &password).await?,
+            role: row.role,
+            capacity: row.capacity,
+            skill_groups: row.groups.iter().map(|g| g.id).collect(),
+        });
+    }
+    let made = state.store.create_agents(new, state.clock.now()).await?;
+    let created = made
+        .into_iter()
+        .zip(generated)
+        .map(|(a, password)| Created {
+            id: a.id.0,
+            username: a.username,
+            display_name: a.display_name,
+            role: a.role,
+            password,
+        })
+        .collect();
+    Ok(Json(Report { created, errors: vec![] }).into_response())
+}
