@@ -55,7 +55,8 @@ pub enum ServerFrame {
     Pong,
 }
 
-/// A message as the visitor sees it: no internal ids beyond the message's own, no agent details.
+/// A message as the visitor sees it: no internal ids beyond the message's own; of the agent
+/// who wrote it only what customers are meant to see.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VisitorMessage {
     pub id: MessageId,
@@ -63,6 +64,16 @@ pub struct VisitorMessage {
     pub from: &'static str,
     pub content: Content,
     pub created_at: i64,
+    /// On an agent's message: the display name and avatar shown beside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<ServingAgent>,
+}
+
+/// The face of the agent who answers: their display name and picture (`/media/<id>`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServingAgent {
+    pub name: String,
+    pub avatar: Option<String>,
 }
 
 impl From<&Message> for VisitorMessage {
@@ -71,7 +82,7 @@ impl From<&Message> for VisitorMessage {
             kefu_domain::Sender::Customer => "customer",
             _ => "service",
         };
-        VisitorMessage { id: m.id, from, content: m.content.clone(), created_at: m.created_at.0 }
+        VisitorMessage { id: m.id, from, content: m.content.clone(), created_at: m.created_at.0, agent: None }
     }
 }
 

@@ -86,6 +86,9 @@ pub struct Agent {
     /// Disabled by an admin: cannot log in, gets no conversations; kept for the history.
     #[serde(default)]
     pub disabled: bool,
+    /// The picture customers see beside this agent's messages: kefu's own `/media/<id>`.
+    #[serde(default)]
+    pub avatar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

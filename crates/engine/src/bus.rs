@@ -41,10 +41,17 @@ pub enum Event {
     KbChanged {
         version: i64,
     },
-    /// The account's sessions ended (disabled, logged out by an admin, password reset): its
-    /// open workbenches close, on whichever node they are.
+    /// Sessions of the account ended (disabled, logged out by an admin or on another device,
+    /// password changed): the workbenches they had open close, on whichever node they are.
+    /// Sessions are named by their token's hash, never the token.
     SignedOut {
         agent: AgentId,
+        /// The session that stays (one's own, after changing one's own password).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keep: Option<String>,
+        /// Only this session ended; `None`: every session but `keep`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<String>,
     },
 }
 

@@ -81,6 +81,7 @@ mod tests {
             capacity: 5,
             skill_groups: groups.iter().map(|g| SkillGroupId(*g)).collect(),
             disabled: false,
+            avatar: None,
         }
     }
 

@@ -149,6 +149,8 @@ pub struct AccountForm {
     capacity: Option<u32>,
     disabled: Option<bool>,
     password: Option<String>,
+    /// An uploaded image's URL (`/media/<id>`, from `POST /api/media`); `""` removes it.
+    avatar: Option<String>,
 }
 
 impl AccountForm {
@@ -157,6 +159,24 @@ impl AccountForm {
             || self.role.is_some()
             || self.disabled.is_some()
             || self.password.is_some()
+            || self.avatar.is_some()
+    }
+}
+
+/// An avatar must be an image kefu stores itself: customers' browsers load nothing else.
+async fn avatar_change(state: &AppState, avatar: Option<&str>) -> ApiResult<Option<Option<String>>> {
+    let Some(url) = avatar.map(str::trim) else { return Ok(None) };
+    if url.is_empty() {
+        return Ok(Some(None));
+    }
+    let refused =
+        || ApiError::Unprocessable("the avatar must be an image uploaded with POST /api/media".into());
+    let id =
+        url.strip_prefix("/media/").filter(|id| !id.is_empty() && !id.contains('/')).ok_or_else(refused)?;
+    match state.store.media(id).await {
+        Ok((info, _)) if info.mime.starts_with("image/") => Ok(Some(Some(url.to_owned()))),
+        Ok(_) | Err(kefu_store::StoreError::NotFound) => Err(refused()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -189,6 +209,7 @@ pub async fn update(
         skill_groups,
         disabled: f.disabled,
         password_hash,
+        avatar: avatar_change(&state, f.avatar.as_deref()).await?,
         keep_session: None,
     };
     let agent = state.engine.change_account(AgentId(id), &change).await?;
@@ -211,17 +232,25 @@ pub async fn force_logout(
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
-    display_name: String,
+    display_name: Option<String>,
+    /// As for `PUT /api/agents/{id}`: `/media/<id>` of an uploaded image, `""` to remove.
+    avatar: Option<String>,
 }
 
-/// `PUT /api/me`: one's own display name (what customers see).
+/// `PUT /api/me`: one's own display name and avatar (what customers see).
 pub async fn update_me(
     State(state): State<AppState>,
     me: CurrentAgent,
     Json(f): Json<ProfileForm>,
 ) -> ApiResult<Json<Agent>> {
-    check_display_name(&f.display_name)?;
-    let change = AccountChange { display_name: Some(f.display_name.trim().to_owned()), ..Default::default() };
+    if let Some(n) = &f.display_name {
+        check_display_name(n)?;
+    }
+    let change = AccountChange {
+        display_name: f.display_name.map(|n| n.trim().to_owned()),
+        avatar: avatar_change(&state, f.avatar.as_deref()).await?,
+        ..Default::default()
+    };
     Ok(Json(state.engine.change_account(me.agent.id, &change).await?))
 }
 
@@ -251,7 +280,8 @@ pub async fn change_password(
         keep_session: Some(me.session.token_hash.clone()),
         ..Default::default()
     };
-    state.store.change_account(me.agent.id, &change, state.clock.now()).await?;
+    // Through the engine: the other devices' open workbenches close too, not only their cookies.
+    state.engine.change_account(me.agent.id, &change).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -299,6 +329,6 @@ pub async fn end_my_session(
 ) -> ApiResult<axum::http::StatusCode> {
     let all = state.store.sessions_of(me.agent.id, state.clock.now()).await?;
     let found = all.into_iter().find(|s| session_id(&s.token_hash) == id).ok_or(ApiError::NotFound)?;
-    state.store.delete_session(&found.token_hash).await?;
+    state.engine.end_session(me.agent.id, &found.token_hash).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -308,8 +308,6 @@ fn api_router() -> Router<AppState> {
         .layer(middleware::from_fn(origin_guard))
 }
 
-/// Refuses state-changing API calls sent from another site's page (CSRF defence in depth,
-/// alongside SameSite cookies and the per-session token).
 /// For a load balancer's health check: this node can reach the database and is not stopping.
 /// (`/healthz` only says the process answers.)
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
@@ -326,6 +324,8 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
+/// Refuses state-changing API calls sent from another site's page (CSRF defence in depth,
+/// alongside SameSite cookies and the per-session token).
 async fn origin_guard(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !ws_agent::same_origin(req.headers()) {

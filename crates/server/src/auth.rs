@@ -257,7 +257,7 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, me: CurrentAgent, jar: CookieJar) -> ApiResult<CookieJar> {
-    state.store.delete_session(&me.session.token_hash).await?;
+    state.engine.end_session(me.agent.id, &me.session.token_hash).await?;
     state.engine.set_agent_status(me.agent.id, AgentStatus::Offline).await?;
     Ok(jar.add(session_cookie(&state, String::new(), Duration::ZERO)))
 }

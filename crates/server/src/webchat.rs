@@ -51,9 +51,32 @@ fn visible_to_visitor(m: &Message) -> bool {
     !matches!(m.content, Content::Event { .. })
 }
 
+/// Agents already looked up for one frame: a history names the same few agents many times.
+type Faces = std::collections::HashMap<kefu_domain::AgentId, Option<webchat::ServingAgent>>;
+
+/// The message as the visitor sees it, with its agent's name and avatar. A lookup that fails
+/// shows the message without them rather than not at all.
+async fn for_visitor(state: &AppState, m: &Message, faces: &mut Faces) -> VisitorMessage {
+    let mut v = VisitorMessage::from(m);
+    if let kefu_domain::Sender::Agent { id } = m.sender {
+        if let std::collections::hash_map::Entry::Vacant(slot) = faces.entry(id) {
+            let face = state.store.agent(id).await.ok();
+            slot.insert(face.map(|a| webchat::ServingAgent { name: a.display_name, avatar: a.avatar }));
+        }
+        v.agent = faces.get(&id).cloned().flatten();
+    }
+    v
+}
+
 async fn hello(state: &AppState, channel: &Channel, visitor: &str) -> ServerFrame {
     let history = match state.store.identity_messages(channel.id, visitor, HISTORY).await {
-        Ok(h) => h.iter().filter(|m| visible_to_visitor(m)).map(VisitorMessage::from).collect(),
+        Ok(h) => {
+            let (mut out, mut faces) = (vec![], Faces::new());
+            for m in h.iter().filter(|m| visible_to_visitor(m)) {
+                out.push(for_visitor(state, m, &mut faces).await);
+            }
+            out
+        }
         Err(e) => {
             tracing::error!(error = %e, "visitor history unavailable");
             vec![]
@@ -92,7 +115,8 @@ async fn visitor_session(state: AppState, channel: Channel, visitor: String, soc
             item = sub.next() => match item {
                 Some(BusItem::Event(_, e)) => match &e.event {
                     Event::VisitorMessage { message, .. } if visible_to_visitor(message) => {
-                        Some(ServerFrame::Message { message: VisitorMessage::from(message) })
+                        let message = for_visitor(&state, message, &mut Faces::new()).await;
+                        Some(ServerFrame::Message { message })
                     }
                     _ => None,
                 },

@@ -7,7 +7,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
-use kefu_domain::{Agent, Conversation, ConversationId, CustomerId};
+use kefu_domain::{Agent, AgentId, Conversation, ConversationId, CustomerId};
 use kefu_engine::{BusItem, Event, policy};
 use serde_json::json;
 
@@ -37,7 +37,8 @@ pub async fn agent_ws(
     if !same_origin(&headers) {
         return Err(ApiError::Forbidden("cross-origin WebSocket refused".into()));
     }
-    Ok(ws.max_message_size(16 * 1024).on_upgrade(move |socket| feed(state, me.agent, socket)))
+    let session = me.session.token_hash;
+    Ok(ws.max_message_size(16 * 1024).on_upgrade(move |socket| feed(state, me.agent, session, socket)))
 }
 
 /// Applies the visibility policy to the feed, remembering answers so that a status update
@@ -103,7 +104,18 @@ impl Visibility {
 /// Close code for a feed whose session ended (the workbench shows the login form; see api.js).
 const SIGNED_OUT: u16 = 4401;
 
-async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
+/// Whether `event` ends the session this feed belongs to.
+fn ends(event: &Event, me: AgentId, session: &str) -> bool {
+    match event {
+        Event::SignedOut { agent, keep, only } if *agent == me => match only {
+            Some(one) => one == session,
+            None => keep.as_deref() != Some(session),
+        },
+        _ => false,
+    }
+}
+
+async fn feed(state: AppState, agent: Agent, session: String, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
     let mut sub = match state.engine.bus().subscribe(">").await {
         Ok(s) => s,
@@ -145,7 +157,7 @@ async fn feed(state: AppState, agent: Agent, socket: WebSocket) {
             },
             item = sub.next() => {
                 let text = match item {
-                    Some(BusItem::Event(_, event)) if event.event == (Event::SignedOut { agent: id }) => {
+                    Some(BusItem::Event(_, event)) if ends(&event.event, id, &session) => {
                         let close = CloseFrame { code: SIGNED_OUT, reason: "signed out".into() };
                         let _ = tx.send(WsMessage::Close(Some(close))).await;
                         break;

@@ -2,7 +2,7 @@
 // log-out) and everyone's own account (display name, password). The server enforces every
 // rule (one admin always left); this page shows its answers.
 import { api, upload } from "./api.js";
-import { onLangChange, t } from "./i18n.js";
+import { applyI18n, onLangChange, t } from "./i18n.js";
 import { button, el, elT, fmtTime, guarded } from "./dom.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -27,6 +27,34 @@ function groupBoxes(selected) {
   );
 }
 
+/** The avatar fields of a form: an upload sets the hidden `avatar` URL, Remove clears it. */
+function setAvatar(f, url, initial) {
+  f.avatar.value = url ?? "";
+  if (initial) f.avatar.dataset.initial = f.avatar.value;
+  const img = f.querySelector(".avatar-preview");
+  img.hidden = !f.avatar.value;
+  if (f.avatar.value) img.src = f.avatar.value;
+  else img.removeAttribute("src");
+}
+
+function avatarPicker(f, errorBox) {
+  const fields = $("#avatar-picker").content.cloneNode(true);
+  applyI18n(fields);
+  f.querySelector(".avatar-slot").replaceWith(fields);
+  f.avatar_file.onchange = async () => {
+    const file = f.avatar_file.files[0];
+    f.avatar_file.value = "";
+    if (!file) return;
+    await guarded(errorBox, async () => setAvatar(f, (await upload("/media", file)).url));
+  };
+  f.querySelector(".avatar-clear").onclick = () => setAvatar(f, "");
+}
+
+/** The avatar to send: only when it changed (`""` removes it). */
+function avatarChange(f) {
+  return f.avatar.value !== (f.avatar.dataset.initial ?? "") ? f.avatar.value : undefined;
+}
+
 function fill(a) {
   const f = $("#account-form");
   f.reset();
@@ -37,6 +65,7 @@ function fill(a) {
   f.role.value = a?.role ?? "agent";
   f.capacity.value = a?.capacity ?? 5;
   f.password.required = !a;
+  setAvatar(f, a?.avatar, true);
   const title = $("#account-form-title");
   title.dataset.i18n = a ? "acct.edit" : "acct.new";
   title.textContent = t(title.dataset.i18n);
@@ -142,9 +171,13 @@ async function save(e) {
     groups: [...$("#account-groups").querySelectorAll("input:checked")].map((b) => Number(b.value)),
   };
   if (f.password.value) body.password = f.password.value;
+  const avatar = avatarChange(f);
   await guarded($("#account-error"), async () => {
-    if (f.id.value) await api("PUT", `/agents/${f.id.value}`, body);
-    else await api("POST", "/agents", { ...body, username: f.username.value.trim() });
+    if (f.id.value) await api("PUT", `/agents/${f.id.value}`, { ...body, avatar });
+    else {
+      const made = await api("POST", "/agents", { ...body, username: f.username.value.trim() });
+      if (avatar) await api("PUT", `/agents/${made.id}`, { avatar });
+    }
     fill(null);
     await load();
   });
@@ -156,9 +189,12 @@ async function saveMine(e, me) {
   const box = $("#mine-error");
   box.className = "error";
   await guarded(box, async () => {
-    if (f.display_name.value.trim() !== me.display_name && !me.password_expired) {
-      const a = await api("PUT", "/me", { display_name: f.display_name.value.trim() });
+    const avatar = avatarChange(f);
+    if ((f.display_name.value.trim() !== me.display_name || avatar !== undefined) && !me.password_expired) {
+      const a = await api("PUT", "/me", { display_name: f.display_name.value.trim(), avatar });
       me.display_name = a.display_name;
+      me.avatar = a.avatar;
+      setAvatar(f, a.avatar, true);
       $("#me-name").textContent = a.display_name;
     }
     if (f.new_password.value) {
@@ -207,11 +243,13 @@ export function setupAccounts(me, isAdmin, showAccounts, showMine) {
     if (!me.password_expired) loadSessions();
     const f = $("#mine-form");
     f.display_name.value = me.display_name;
+    setAvatar(f, me.avatar, true);
     $("#mine-error").textContent = "";
     f.display_name.focus();
   };
   $("#close-mine").onclick = () => showMine(false);
   $("#mine-form").onsubmit = (e) => saveMine(e, me);
+  avatarPicker($("#mine-form"), $("#mine-error"));
   if (!isAdmin) return;
   $("#open-accounts").onclick = async () => {
     showAccounts(true);
@@ -221,6 +259,7 @@ export function setupAccounts(me, isAdmin, showAccounts, showMine) {
   };
   $("#close-accounts").onclick = () => showAccounts(false);
   $("#account-form").onsubmit = save;
+  avatarPicker($("#account-form"), $("#account-error"));
   $("#account-new").onclick = () => fill(null);
   $("#account-import-button").onclick = () => $("#account-import-file").click();
   $("#account-import-file").onchange = importFile;

@@ -50,10 +50,10 @@ export async function upload(path, file) {
   return data;
 }
 
-/** A WebSocket that reconnects with backoff; onOpen runs after every (re)connect. */
 /** Close code the server uses when the session ended (disabled account, forced log-out). */
 const SIGNED_OUT = 4401;
 
+/** A WebSocket that reconnects with backoff; onOpen runs after every (re)connect. */
 export function liveSocket(path, { onMessage, onOpen, onDown, onSignedOut }) {
   let delay = 500;
   let ws;
@@ -77,9 +77,24 @@ export function liveSocket(path, { onMessage, onOpen, onDown, onSignedOut }) {
         return;
       }
       onDown?.();
-      setTimeout(connect, delay);
+      setTimeout(reconnect, delay);
       delay = Math.min(delay * 2, 10000);
     };
+  };
+  // A handshake refused for a dead session looks like any dropped connection (1006): ask
+  // whether the session still holds before trying again, so the login form appears instead.
+  const reconnect = async () => {
+    try {
+      const res = await fetch("/api/me", { credentials: "same-origin" });
+      if (res.status === 401) {
+        stopped = true;
+        onSignedOut?.();
+        return;
+      }
+    } catch {
+      // The server is unreachable: keep trying, with the backoff.
+    }
+    if (!stopped) connect();
   };
   connect();
   return {

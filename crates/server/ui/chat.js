@@ -36,9 +36,31 @@ function saveUnacked() {
 // `state` is the receipt under a visitor's message: an i18n key and an optional detail.
 const drawn = new Map();
 
-function draw(li, { from, content, state }) {
+/** Who answers: the agent's picture (kefu's own /media/ only) or initial, and their name. */
+function face(agent) {
+  const who = document.createElement("div");
+  who.className = "who";
+  let pic;
+  if (typeof agent.avatar === "string" && agent.avatar.startsWith("/media/")) {
+    pic = document.createElement("img");
+    pic.src = agent.avatar;
+    pic.alt = "";
+  } else {
+    pic = document.createElement("span");
+    pic.textContent = [...agent.name][0] ?? "";
+  }
+  pic.className = "avatar";
+  const name = document.createElement("span");
+  name.className = "who-name";
+  name.textContent = agent.name;
+  who.append(pic, name);
+  return who;
+}
+
+function draw(li, { from, content, state, agent }) {
   li.className = `bubble ${from}`;
   li.replaceChildren(renderContent(content));
+  if (agent?.name) li.prepend(face(agent));
   if (state) {
     const s = document.createElement("span");
     s.className = `state${state.key === "chat.failed" ? " failed" : ""}`;
@@ -48,13 +70,13 @@ function draw(li, { from, content, state }) {
   addChoices(li, content);
 }
 
-function bubble(key, from, content, stateKey, detail) {
+function bubble(key, from, content, stateKey, detail, agent) {
   const log = $("#chat-log");
   let li = log.querySelector(`[data-key="${CSS.escape(key)}"]`);
   const fresh = !li;
   if (fresh) li = document.createElement("li");
   li.dataset.key = key;
-  const shown = { from, content, state: stateKey ? { key: stateKey, detail } : null };
+  const shown = { from, content, state: stateKey ? { key: stateKey, detail } : null, agent };
   drawn.set(key, shown);
   draw(li, shown);
   if (fresh) log.append(li);
@@ -92,7 +114,7 @@ function addChoices(li, content) {
 
 function showServerMessage(m) {
   const own = m.from === "customer";
-  bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? "chat.sent" : null);
+  bubble(`m${m.id}`, own ? "customer" : "service", m.content, own ? "chat.sent" : null, undefined, m.agent);
   if (!own && m.id > Number(localStorage.getItem(keyOf("seen")) || 0)) {
     localStorage.setItem(keyOf("seen"), String(m.id));
     send({ type: "delivered", id: m.id });

@@ -190,6 +190,7 @@ function stale(ev) {
 
 function onEvent(ev) {
   if (ev.type === "hello") return onHello(ev.pos);
+  if (ev.type === "pong") return; // the answer to the heartbeat: nothing changed
   if (ev.pos !== undefined && state.pos !== null) state.pos = Math.max(state.pos, ev.pos);
   if (ev.type === "resync") return resync();
   if (ev.type === "conversation_hidden") {

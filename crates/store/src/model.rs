@@ -34,6 +34,8 @@ pub struct AccountChange {
     pub skill_groups: Option<Vec<SkillGroupId>>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
+    /// `Some(None)` removes the picture.
+    pub avatar: Option<Option<String>>,
     /// The session (token hash) that survives a password change: one's own, when changing
     /// one's own password.
     pub keep_session: Option<String>,

@@ -138,6 +138,7 @@ async fn agents_change_their_own_name_and_password_and_their_other_sessions_end(
     let app = TestApp::spawn().await;
     let here = app.agent("agent1", "agent123").await;
     let elsewhere = app.agent("agent1", "agent123").await;
+    let (mut here_feed, mut elsewhere_feed) = (here.feed(app.addr).await, elsewhere.feed(app.addr).await);
     let wrong = json!({"current_password": "not-it-at-all", "new_password": "brand-new-pass"});
     assert_eq!(here.put("/me/password", wrong).await.status(), 403);
     let short = json!({"current_password": "agent123", "new_password": "short"});
@@ -146,6 +147,8 @@ async fn agents_change_their_own_name_and_password_and_their_other_sessions_end(
     assert_eq!(here.put("/me/password", good).await.status(), 204);
     assert_eq!(here.get("/me").await.status(), 200, "this session stays");
     assert_eq!(elsewhere.get("/me").await.status(), 401, "the others end");
+    assert_eq!(elsewhere_feed.closed().await, 4401, "and their open workbench closes at once");
+    here_feed.ping().await;
     assert_eq!(login_status(&app, "agent1", "brand-new-pass").await, 200);
     let named: Value = here.put("/me", json!({"display_name": "李明"})).await.json().await.unwrap();
     assert_eq!(named["display_name"], "李明");
@@ -166,8 +169,11 @@ async fn agents_see_where_they_are_signed_in_and_end_a_session_elsewhere() {
     };
     let wang = app.agent("agent2", "agent123").await;
     assert_eq!(end(&wang).await.unwrap().status(), 404, "nobody ends another's session");
+    let (mut here_feed, mut there_feed) = (here.feed(app.addr).await, there.feed(app.addr).await);
     assert_eq!(end(&here).await.unwrap().status(), 204);
     assert_eq!(there.get("/me").await.status(), 401);
+    assert_eq!(there_feed.closed().await, 4401, "the ended device's workbench closes, live");
+    here_feed.ping().await;
     assert_eq!(here.get("/me").await.status(), 200);
     assert_eq!(end(&here).await.unwrap().status(), 404);
 }

@@ -112,3 +112,39 @@ async fn an_admin_imports_a_team_sheet_sees_each_bad_row_then_the_one_time_passw
     login(&sun, "xiaosun", &password).await;
     tb.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sets_an_avatar_under_my_account_and_the_web_chat_shows_it_beside_replies() {
+    let Some(exe) = chromium_path() else { return };
+    let app = TestApp::spawn_live().await;
+    let tb = launch(exe).await;
+    let li = tb.isolated(&app.url("/")).await;
+    login(&li, "agent1", "agent123").await;
+    li.evaluate_expression("document.querySelector('#open-mine').click()").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("me.png");
+    std::fs::write(&png, kefu_sim::SAMPLE_PNG).unwrap();
+    choose_file(&li, "#mine-form [name=avatar_file]", &png).await;
+    until(&li, "!document.querySelector('#mine-form .avatar-preview').hidden").await;
+    li.evaluate_expression("document.querySelector('#mine-form [type=submit]').click()").await.unwrap();
+    until(&li, "document.querySelector('#mine-error').className === 'ok'").await;
+
+    let frame = "document.querySelector('#kefu-widget-frame').contentDocument";
+    let v = tb.isolated(&app.url("/demo")).await;
+    until(&v, "!!document.querySelector('#kefu-widget-button')").await;
+    v.evaluate_expression("document.querySelector('#kefu-widget-button').click()").await.unwrap();
+    until(&v, &format!("!!{frame}?.querySelector('#chat-status[hidden]')")).await;
+    type_into(&v, &format!("{frame}.querySelector('#chat-input')"), "报价多少钱").await;
+    v.evaluate_expression(format!("{frame}.querySelector('#chat-send').click()")).await.unwrap();
+    li.evaluate_expression("document.querySelector('#close-mine').click()").await.unwrap();
+    until(&li, "document.querySelectorAll('.conv-item').length === 1").await;
+    let api = app.agent("agent1", "agent123").await;
+    let conv = api.conversations().await[0]["id"].as_i64().unwrap();
+    api.reply(conv, "您好，我是小李").await;
+    let pic = format!("{frame}.querySelector('.bubble.service .who img.avatar')");
+    until(&v, &format!("{pic}?.complete && {pic}.naturalWidth > 0")).await;
+    let name: String =
+        eval(&v, &format!("{frame}.querySelector('.bubble.service .who-name').textContent")).await;
+    assert_eq!(name, "小李");
+    tb.shutdown().await;
+}

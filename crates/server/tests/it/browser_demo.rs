@@ -75,6 +75,9 @@ async fn the_readme_demo_story_works_as_written_in_real_browsers() {
     // 5. agent2 logs out; a refund with nobody of 售后服务 online becomes a 留言.
     wang.evaluate_expression("document.querySelector('#logout').click()").await.unwrap();
     until(&wang, "!document.querySelector('#login-view').hidden").await;
+    // 小王's open chat goes back to routing, finds nobody of 售后服务 and becomes a 留言 too.
+    until(&v1, &format!("(texts => texts.some(t => t.includes('请留下您的问题')))({})", service_bubbles("")))
+        .await;
     hand_off(&tb, &app, "我想退款", "请留下您的问题").await;
     let lead = tb.isolated(&app.url("/")).await;
     login(&lead, "lead", "lead123").await;

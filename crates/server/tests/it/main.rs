@@ -9,6 +9,7 @@ mod accounts;
 mod accounts_import;
 mod api_errors;
 mod auth;
+mod avatars;
 mod bot;
 mod browser;
 mod browser_accounts;

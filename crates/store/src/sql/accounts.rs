@@ -57,6 +57,9 @@ async fn set_profile(tx: &mut Tx, id: AgentId, c: &AccountChange) -> Result<()> 
     if let Some(capacity) = c.capacity {
         tx.conn().exec(q!("UPDATE agents SET capacity = $1 WHERE id = $2", capacity, id.0)).await?;
     }
+    if let Some(avatar) = &c.avatar {
+        tx.conn().exec(q!("UPDATE agents SET avatar = $1 WHERE id = $2", avatar.clone(), id.0)).await?;
+    }
     if let Some(groups) = &c.skill_groups {
         tx.conn().exec(q!("DELETE FROM agent_skill_groups WHERE agent_id = $1", id.0)).await?;
         for g in groups {

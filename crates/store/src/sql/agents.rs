@@ -12,7 +12,7 @@ use crate::{AgentStore, NewAgent, Result, Session, StoreError};
 macro_rules! select_agents {
     ($($tail:literal)?) => {
         concat!(
-            "SELECT id, username, display_name, password_hash, role, status, capacity, disabled_at FROM agents"
+            "SELECT id, username, display_name, password_hash, role, status, capacity, disabled_at, avatar FROM agents"
             $(, $tail)?
         )
     };
@@ -58,6 +58,7 @@ fn agent_from(r: &Row, skill_groups: Vec<SkillGroupId>) -> Result<Agent> {
         capacity: u32::try_from(r.int("capacity")?).unwrap_or(0),
         skill_groups,
         disabled: r.opt_int("disabled_at")?.is_some(),
+        avatar: r.opt_text("avatar")?,
     })
 }
 
