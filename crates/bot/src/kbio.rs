@@ -141,20 +141,25 @@ pub fn parse(format: Format, data: &[u8]) -> Parsed {
 }
 
 fn parse_csv(data: &[u8]) -> Parsed {
+    let (rows, unreadable) = csv_rows(data);
+    let mut p = from_rows(rows);
+    p.errors.extend(unreadable);
+    check_ids(p)
+}
+
+/// The records of a CSV (UTF-8, with or without BOM) up to the first unreadable one, and that
+/// one's error.
+fn csv_rows(data: &[u8]) -> (Vec<Vec<String>>, Option<RowError>) {
     let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
     let mut rows = vec![];
     for (i, rec) in rdr.records().enumerate() {
         match rec {
             Ok(r) => rows.push(r.iter().map(str::to_owned).collect()),
-            Err(e) => {
-                let mut p = from_rows(rows);
-                p.errors.push(RowError { row: i + 1, message: format!("unreadable CSV: {e}") });
-                return check_ids(p);
-            }
+            Err(e) => return (rows, Some(RowError { row: i + 1, message: format!("unreadable CSV: {e}") })),
         }
     }
-    check_ids(from_rows(rows))
+    (rows, None)
 }
 
 fn parse_xlsx(data: &[u8]) -> Parsed {
@@ -187,17 +192,10 @@ pub fn read_table(format: Format, data: &[u8]) -> Result<Vec<Vec<String>>, RowEr
     match format {
         Format::Xlsx => xlsx_rows(data).map_err(|message| RowError { row: 0, message }),
         Format::Jsonl => Err(RowError { row: 0, message: "use csv or xlsx".into() }),
-        Format::Csv => {
-            let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
-            rdr.records()
-                .enumerate()
-                .map(|(i, rec)| {
-                    rec.map(|r| r.iter().map(str::to_owned).collect())
-                        .map_err(|e| RowError { row: i + 1, message: format!("unreadable CSV: {e}") })
-                })
-                .collect()
-        }
+        Format::Csv => match csv_rows(data) {
+            (rows, None) => Ok(rows),
+            (_, Some(unreadable)) => Err(unreadable),
+        },
     }
 }
 

@@ -67,6 +67,34 @@ fn column(header: &[String], name: &str) -> Option<usize> {
     header.iter().position(|h| aliases.contains(&h.trim().to_lowercase().as_str()))
 }
 
+/// Where each column is, found once from the header.
+struct Layout {
+    username: usize,
+    display_name: usize,
+    role: Option<usize>,
+    groups: Option<usize>,
+    capacity: Option<usize>,
+    password: Option<usize>,
+}
+
+impl Layout {
+    fn of(header: &[String]) -> Option<Layout> {
+        Some(Layout {
+            username: column(header, "username")?,
+            display_name: column(header, "display_name")?,
+            role: column(header, "role"),
+            groups: column(header, "groups"),
+            capacity: column(header, "capacity"),
+            password: column(header, "password"),
+        })
+    }
+}
+
+/// A trimmed cell; a missing column or a short row reads as empty.
+fn cell(r: &[String], c: Option<usize>) -> String {
+    c.and_then(|c| r.get(c)).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
 fn role(s: &str) -> Result<Role, String> {
     match s.trim().to_lowercase().as_str() {
         "" | "agent" | "客服" => Ok(Role::Agent),
@@ -94,21 +122,18 @@ pub fn check_rows(
     let Some((header, rows)) = table.split_first() else {
         return (vec![], vec![RowError { row: 1, message: "the file is empty".into() }]);
     };
-    let (Some(user), Some(name)) = (column(header, "username"), column(header, "display_name")) else {
+    let Some(layout) = Layout::of(header) else {
         let message = "the header must name at least username and display_name (用户名, 显示名)".into();
         return (vec![], vec![RowError { row: 1, message }]);
     };
     if rows.len() > MAX_ROWS {
         return (vec![], vec![RowError { row: 0, message: format!("at most {MAX_ROWS} accounts per file") }]);
     }
-    let cell = |r: &[String], c: Option<usize>| {
-        c.and_then(|c| r.get(c)).map(|s| s.trim().to_owned()).unwrap_or_default()
-    };
     let mut seen = HashSet::new();
     let mut out = vec![];
     for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty())) {
         let row_no = i + 2;
-        let parsed = parse_row(r, &cell, (user, name), header, all_groups);
+        let parsed = parse_row(r, &layout, all_groups);
         let checked = parsed.and_then(|row| {
             if taken.contains(&row.username) {
                 Err(format!("the username {:?} already exists", row.username))
@@ -129,23 +154,17 @@ pub fn check_rows(
     (out, errors)
 }
 
-fn parse_row(
-    r: &[String],
-    cell: &dyn Fn(&[String], Option<usize>) -> String,
-    (user, name): (usize, usize),
-    header: &[String],
-    all_groups: &[SkillGroup],
-) -> Result<Row, String> {
-    let capacity = match cell(r, column(header, "capacity")) {
+fn parse_row(r: &[String], at: &Layout, all_groups: &[SkillGroup]) -> Result<Row, String> {
+    let capacity = match cell(r, at.capacity) {
         c if c.is_empty() => 5,
         c => c.parse().map_err(|_| format!("capacity {c:?} is not a number"))?,
     };
-    let password = Some(cell(r, column(header, "password"))).filter(|p| !p.is_empty());
+    let password = Some(cell(r, at.password)).filter(|p| !p.is_empty());
     let row = Row {
-        username: cell(r, Some(user)),
-        display_name: cell(r, Some(name)),
-        role: role(&cell(r, column(header, "role")))?,
-        groups: groups(&cell(r, column(header, "groups")), all_groups)?,
+        username: cell(r, Some(at.username)),
+        display_name: cell(r, Some(at.display_name)),
+        role: role(&cell(r, at.role))?,
+        groups: groups(&cell(r, at.groups), all_groups)?,
         capacity,
         password,
     };
