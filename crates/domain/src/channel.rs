@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     /// The chat pop-up on the company's own website (官网弹窗).
@@ -62,6 +63,7 @@ impl FromStr for ChannelKind {
 /// `key` is the public, URL-safe handle used in callback and widget URLs; it is not a secret.
 /// Platform secrets live in `secrets`, which the store keeps encrypted at rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Channel {
     pub id: ChannelId,
     pub kind: ChannelKind,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationState {
     /// The bot is answering.
@@ -63,6 +64,7 @@ impl FromStr for ConversationState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// An agent closed it.
@@ -105,6 +107,7 @@ impl FromStr for CloseReason {
 
 /// Something that happens to a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ConversationEvent {
     /// The bot gives up or the customer asks for a human; `group` is the skill group wanted.
@@ -130,6 +133,7 @@ pub enum ConversationEvent {
 
 /// The part of a conversation the state machine changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     pub state: ConversationState,
     /// Set while assigned; kept after closing so the last agent stays known (sticky routing).
@@ -192,6 +196,7 @@ pub fn transition(from: &Status, event: &ConversationEvent) -> Result<Status, Il
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     pub id: ConversationId,
     pub customer_id: CustomerId,

@@ -5,6 +5,7 @@ use crate::ids::{ChannelId, CustomerId, IdentityId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: CustomerId,
     pub display_name: String,
@@ -13,6 +14,7 @@ pub struct Customer {
 
 /// A customer's account on one channel: an OpenID, an external_userid, a staffId, a visitor id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub id: IdentityId,
     pub customer_id: CustomerId,
@@ -30,6 +32,7 @@ pub struct Identity {
 
 /// What a channel adapter learnt about a sender, stored on the identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub nickname: Option<String>,
     /// WeChat UnionID: the same person across every account of one Open Platform.
@@ -41,6 +44,7 @@ pub struct Profile {
 
 /// One merge of two customers into one (OneID), kept so that it can be explained and undone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerMerge {
     pub id: i64,
     /// The customer that remains.
@@ -61,6 +65,7 @@ pub struct CustomerMerge {
 
 /// An agent's note on a customer, shown in the customer 360 view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerNote {
     pub id: i64,
     pub customer: CustomerId,

@@ -12,6 +12,7 @@ use crate::message::{Content, Sender};
 /// Work that must happen after a commit, written in the same transaction as the change that
 /// causes it and run by the job runner under a lease, retried, and visible when it fails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
     /// Answer a customer message: welcome, the bot's turn, hand-off, routing. With `passive`

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::channel::ChannelKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaqEntry {
-    /// A stable id: imported (e.g. "B001") or assigned by kefu.
+    /// A stable id: imported (e.g. "B001") or assigned by kefu (left out or empty).
+    #[serde(default)]
     pub id: String,
     /// The standard question (标准问).
     pub question: String,

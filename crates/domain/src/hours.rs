@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusinessHours {
     /// Minutes east of UTC; 480 for China Standard Time.
     #[serde(default = "cst")]

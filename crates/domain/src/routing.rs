@@ -17,6 +17,7 @@ use crate::rules::Refusal;
 /// What kefu tells customers about routing and the lifecycle; `{n}` is the place in the queue
 /// (1 = next), `{agent}` the agent's display name. An empty text is not sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RoutingConfig {
     /// Close conversations nobody wrote in for this long; 0 turns it off.

@@ -7,30 +7,47 @@ use axum::Json;
 use axum::extract::{Path, State};
 use kefu_domain::{Agent, AgentId, Role, SkillGroupId};
 use kefu_store::{AccountChange, NewAgent};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::CurrentAgent;
+use crate::body::JsonObject;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
-/// A skill group named by id or by name.
-#[derive(Deserialize)]
+/// A skill group by its id, or by its exact name.
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum GroupRef {
     Id(i64),
     Name(String),
 }
 
-#[derive(Deserialize)]
+/// A new account. White space around the display name is trimmed; the username may have none.
+#[derive(Deserialize, ToSchema)]
 pub struct NewAgentForm {
+    /// 1–32 letters, digits or `.` `_` `-` `@`; not taken (409).
+    #[schema(min_length = 1, max_length = 32, pattern = r"^[\p{L}\p{N}._@-]{1,32}$")]
     username: String,
+    /// 8–256 characters; one of the most common passwords, the username or a simple run such as
+    /// `abcdefgh` is refused with a 422.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
+    /// What customers see: 1–32 characters once trimmed.
+    #[schema(
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[\s\S]{0,30}[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     display_name: String,
+    /// Default `agent`.
     #[serde(default = "agent_role")]
     role: Role,
+    /// The skill groups whose queues the agent serves (default none); each must exist (422).
     #[serde(default)]
     groups: Vec<GroupRef>,
+    /// Most conversations held at once, default 5.
     #[serde(default = "five")]
+    #[schema(maximum = 100)]
     capacity: u32,
 }
 
@@ -43,6 +60,8 @@ fn five() -> u32 {
 }
 
 pub const MIN_PASSWORD: usize = 8;
+/// Longest password, in characters (as the OpenAPI `maxLength` counts).
+pub const MAX_PASSWORD: usize = 256;
 
 fn name_ok(s: &str) -> bool {
     (1..=32).contains(&s.chars().count())
@@ -56,10 +75,15 @@ fn check_display_name(name: &str) -> ApiResult<()> {
     }
 }
 
-/// The password rules of [`crate::passwords::problem`], as a 400.
+/// The password rules of [`crate::passwords::problem`]. The length the schema states is a 400;
+/// the rest (a common password, the username, a run) is a 422, being what no schema can say.
 pub fn check_password(password: &str, username: Option<&str>) -> ApiResult<()> {
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&password.chars().count()) {
+        let why = format!("the password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters");
+        return Err(ApiError::BadRequest(why));
+    }
     match crate::passwords::problem(password, username) {
-        Some(why) => Err(ApiError::BadRequest(why)),
+        Some(why) => Err(ApiError::Unprocessable(why)),
         None => Ok(()),
     }
 }
@@ -107,11 +131,17 @@ async fn resolve(state: &AppState, refs: &[GroupRef]) -> ApiResult<Vec<SkillGrou
         .collect()
 }
 
-/// `POST /api/agents`: an admin creates an account.
+/// Creates an account (admins).
+#[utoipa::path(post, path = "/agents", operation_id = "create_agent", tag = "accounts", request_body = NewAgentForm,
+    responses((status = 200, description = "The new account", body = Agent),
+        (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 422, description = "A skill group that does not exist, a password the policy refuses (common, the \
+            username, a simple run), or a field of the wrong type", body = ErrorBody),
+        (status = 429, description = "Every password hasher is busy; try again", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Json(f): Json<NewAgentForm>,
+    JsonObject(f): JsonObject<NewAgentForm>,
 ) -> ApiResult<Json<Agent>> {
     me.require(Role::Admin)?;
     check(&f)?;
@@ -128,7 +158,9 @@ pub async fn create(
     Ok(Json(agent))
 }
 
-/// `GET /api/agents/{id}`.
+/// One account.
+#[utoipa::path(get, path = "/agents/{id}", operation_id = "get_agent", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = Agent)))]
 pub async fn get(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -138,16 +170,25 @@ pub async fn get(
     Ok(Json(state.store.agent(AgentId(id)).await?))
 }
 
-/// `PUT /api/agents/{id}`: every field optional. Supervisors may set capacity and skill groups;
-/// the rest is for admins.
-#[derive(Deserialize)]
+/// Changes to an account; every field is optional and an absent (or null) one stays as it is.
+/// Supervisors may set `capacity` and `groups`; the rest is for admins.
+#[derive(Deserialize, ToSchema)]
 pub struct AccountForm {
+    /// 1–32 characters once trimmed.
+    #[schema(
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[\s\S]{0,30}[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     display_name: Option<String>,
     role: Option<Role>,
+    /// The skill groups, replacing the old ones (also accepted as `skill_groups`); each must exist (422).
     #[serde(alias = "skill_groups")]
     groups: Option<Vec<GroupRef>>,
+    #[schema(maximum = 100)]
     capacity: Option<u32>,
+    /// Disabling ends the account's sessions and sends its conversations back to routing.
     disabled: Option<bool>,
+    /// A new password (ends the account's sessions): as for a new account.
+    #[schema(min_length = 8, max_length = 256)]
     password: Option<String>,
     /// An uploaded image's URL (`/media/<id>`, from `POST /api/media`); `""` removes it.
     avatar: Option<String>,
@@ -180,11 +221,19 @@ async fn avatar_change(state: &AppState, avatar: Option<&str>) -> ApiResult<Opti
     }
 }
 
+/// Edits an account: supervisors its capacity and skill groups, admins everything.
+#[utoipa::path(put, path = "/agents/{id}", operation_id = "update_agent", tag = "accounts", params(("id" = i64, Path)),
+    request_body = AccountForm,
+    responses((status = 200, description = "The account as it is now", body = Agent),
+        (status = 409, description = "The last enabled admin cannot be disabled or given another role", body = ErrorBody),
+        (status = 422, description = "A skill group that does not exist, a password the policy refuses, an avatar \
+            that is not an image uploaded to kefu, or a field of the wrong type", body = ErrorBody),
+        (status = 429, description = "Every password hasher is busy; try again", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     me: CurrentAgent,
     Path(id): Path<i64>,
-    Json(f): Json<AccountForm>,
+    JsonObject(f): JsonObject<AccountForm>,
 ) -> ApiResult<Json<Agent>> {
     me.require(if f.admin_only() { Role::Admin } else { Role::Supervisor })?;
     if let Some(n) = &f.display_name {
@@ -218,7 +267,9 @@ pub async fn update(
     Ok(Json(agent))
 }
 
-/// `POST /api/agents/{id}/logout`: ends every session of the account at once.
+/// Ends every session of the account at once and sets it offline (admins).
+#[utoipa::path(post, path = "/agents/{id}/logout", operation_id = "force_logout_agent", tag = "accounts",
+    params(("id" = i64, Path)), responses((status = 204, description = "Signed out everywhere")))]
 pub async fn force_logout(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -230,18 +281,27 @@ pub async fn force_logout(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// One's own profile; an absent (or null) field stays as it is.
+#[derive(Deserialize, ToSchema)]
 pub struct ProfileForm {
+    /// 1–32 characters once trimmed.
+    #[schema(
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[\s\S]{0,30}[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     display_name: Option<String>,
     /// As for `PUT /api/agents/{id}`: `/media/<id>` of an uploaded image, `""` to remove.
     avatar: Option<String>,
 }
 
-/// `PUT /api/me`: one's own display name and avatar (what customers see).
+/// Sets one's own display name and avatar (what customers see).
+#[utoipa::path(put, path = "/me", operation_id = "update_my_profile", tag = "auth", request_body = ProfileForm,
+    responses((status = 200, description = "The account as it is now", body = Agent),
+        (status = 422, description = "The avatar is not an image uploaded to kefu, or a field has the wrong type",
+            body = ErrorBody)))]
 pub async fn update_me(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Json(f): Json<ProfileForm>,
+    JsonObject(f): JsonObject<ProfileForm>,
 ) -> ApiResult<Json<Agent>> {
     if let Some(n) = &f.display_name {
         check_display_name(n)?;
@@ -254,20 +314,32 @@ pub async fn update_me(
     Ok(Json(state.engine.change_account(me.agent.id, &change).await?))
 }
 
-#[derive(Deserialize)]
+/// The current password and the new one.
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordForm {
+    #[schema(max_length = 256)]
     current_password: String,
+    /// 8–256 characters; one of the most common passwords, the username or a simple run is
+    /// refused with a 422.
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 
-/// `PUT /api/me/password`: needs the current password; ends one's other sessions.
+/// Sets a new password for oneself, given the current one; one's other sessions end.
+#[utoipa::path(put, path = "/me/password", operation_id = "change_my_password", tag = "auth", request_body = PasswordForm,
+    responses((status = 204, description = "Changed; this session stays (and may do everything again if the old \
+            password had expired)"),
+        (status = 403, description = "The current password is wrong (or the CSRF token is missing or wrong)", body = ErrorBody),
+        (status = 422, description = "The policy refuses the new password (common, the username, a simple run), or a \
+            field has the wrong type", body = ErrorBody),
+        (status = 429, description = "Every password hasher is busy; try again", body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Json(f): Json<PasswordForm>,
+    JsonObject(f): JsonObject<PasswordForm>,
 ) -> ApiResult<axum::http::StatusCode> {
     check_password(&f.new_password, Some(&me.agent.username))?;
-    if f.current_password.len() > 256 {
+    if f.current_password.chars().count() > MAX_PASSWORD {
         return Err(ApiError::BadRequest("the current password is wrong".into()));
     }
     let (_, current) = state.store.agent_credentials(&me.agent.username).await?;
@@ -287,7 +359,7 @@ pub async fn change_password(
 
 /// One of one's own sessions, as its owner sees it. `id` is a prefix of the token's hash:
 /// enough to name it, useless for logging in.
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionView {
     id: String,
     created_at: kefu_domain::Timestamp,
@@ -301,7 +373,9 @@ fn session_id(token_hash: &str) -> String {
     token_hash.chars().take(16).collect()
 }
 
-/// `GET /api/me/sessions`: where one is logged in.
+/// Where one is signed in: one's sessions that have not expired, newest first.
+#[utoipa::path(get, path = "/me/sessions", operation_id = "list_my_sessions", tag = "auth",
+    responses((status = 200, description = "`current` marks this one", body = [SessionView])))]
 pub async fn my_sessions(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -321,7 +395,10 @@ pub async fn my_sessions(
     Ok(Json(views))
 }
 
-/// `DELETE /api/me/sessions/{id}`: ends one of one's own sessions (the current one too).
+/// Ends one of one's own sessions (the current one too); its open workbench closes.
+#[utoipa::path(delete, path = "/me/sessions/{id}", operation_id = "end_my_session", tag = "auth",
+    params(("id" = String, Path, description = "A session's `id` from `GET /api/me/sessions`")),
+    responses((status = 204, description = "Ended")))]
 pub async fn end_my_session(
     State(state): State<AppState>,
     me: CurrentAgent,

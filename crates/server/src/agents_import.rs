@@ -1,8 +1,8 @@
 //! `POST /api/agents/import?format=csv|xlsx`: an admin adds a whole team from a spreadsheet.
 //! Every row is checked first (the same rules as the form, usernames unique in the file and
-//! in kefu, skill groups that exist); with any problem nothing is created and each row says
-//! what is wrong. Otherwise all accounts are created in one transaction. Rows without a
-//! password get a random one, shown in the answer this once.
+//! in kefu, skill groups that exist); with any problem, an unreadable file included, nothing is
+//! created and each row says what is wrong (a 422). Otherwise all accounts are created in one
+//! transaction. Rows without a password get a random one, shown in the answer this once.
 
 use std::collections::HashSet;
 
@@ -11,15 +11,16 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kefu_bot::kbio::{self, RowError};
+use kefu_bot::kbio::{self, Format, RowError};
 use kefu_domain::{Role, SkillGroup};
 use kefu_store::NewAgent;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::agents::{check_account, hash};
 use crate::auth::CurrentAgent;
-use crate::error::{ApiError, ApiResult};
-use crate::kb::{FormatQuery, format};
+use crate::error::ApiResult;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// A team is tens of people; a file of more is a mistake (or an attack on the hasher).
@@ -36,20 +37,76 @@ pub struct Row {
     pub password: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct Created {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// How the body is read: `csv` (UTF-8, with or without a BOM) or `xlsx` (its first sheet).
+    format: AccountFileFormat,
+}
+
+/// The spreadsheet formats a team can come in.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountFileFormat {
+    Csv,
+    Xlsx,
+}
+
+impl From<AccountFileFormat> for Format {
+    fn from(f: AccountFileFormat) -> Format {
+        match f {
+            AccountFileFormat::Csv => Format::Csv,
+            AccountFileFormat::Xlsx => Format::Xlsx,
+        }
+    }
+}
+
+/// One account the import created.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedAccount {
     id: i64,
     username: String,
     display_name: String,
     role: Role,
-    /// Only for rows that had none: the generated password, shown this once.
+    /// Only for rows that had none: the generated password, shown this once (null otherwise).
     password: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct Report {
-    created: Vec<Created>,
+/// The accounts created, one per row, in the file's order.
+#[derive(Serialize, ToSchema)]
+pub struct AccountImportReport {
+    created: Vec<CreatedAccount>,
+    /// Always empty here: with any problem the answer is a 422.
+    #[schema(value_type = Vec<AccountRowError>)]
     errors: Vec<RowError>,
+}
+
+/// A refused import: nothing was created, and every problem is named with its row.
+#[derive(Serialize, ToSchema)]
+pub struct AccountImportRefused {
+    /// `unprocessable`.
+    error: &'static str,
+    message: String,
+    /// Always empty.
+    created: Vec<CreatedAccount>,
+    #[schema(value_type = Vec<AccountRowError>)]
+    errors: Vec<RowError>,
+}
+
+/// What is wrong with one row of the file.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents `kefu_bot::kbio::RowError`
+pub struct AccountRowError {
+    /// 1-based, the header being row 1; 0 for the file as a whole (unreadable, too many rows).
+    row: usize,
+    message: String,
+}
+
+impl AccountImportRefused {
+    fn response(message: String, errors: Vec<RowError>) -> Response {
+        let body = AccountImportRefused { error: "unprocessable", message, created: vec![], errors };
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+    }
 }
 
 /// Columns by their English or Chinese names, as exported by kefu or typed by people.
@@ -173,22 +230,40 @@ fn parse_row(r: &[String], at: &Layout, all_groups: &[SkillGroup]) -> Result<Row
     Ok(row)
 }
 
+/// Creates a whole team from a spreadsheet (admins): all of its accounts, or none.
+#[utoipa::path(post, path = "/agents/import", operation_id = "import_agents", tag = "accounts", params(ImportQuery),
+    request_body(description = "The file as the raw body, whatever its `Content-Type`: a header row naming at \
+        least `username` and `display_name` (or 用户名, 显示名), optionally `role`, `groups` (names), `capacity` and \
+        `password`; at most 500 accounts",
+        content((String = "text/csv"), (crate::openapi::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::openapi::FileBytes = "application/octet-stream"))),
+    responses((status = 200, description = "Every account was created", body = AccountImportReport),
+        (status = 409, description = "A username was taken while the file was being checked; nothing was created",
+            body = ErrorBody),
+        (status = 422, description = "The file cannot be read, or a row is wrong (the rules of `POST /api/agents`, a \
+            username twice, a skill group that does not exist): nothing was created", body = AccountImportRefused),
+        (status = 429, description = "Every password hasher is busy; try again", body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Query(q): Query<FormatQuery>,
+    Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
     me.require(Role::Admin)?;
-    let table = kbio::read_table(format(&q)?, &body)
-        .map_err(|e| ApiError::BadRequest(format!("row {}: {}", e.row, e.message)))?;
+    // A file that cannot be read is a problem with its content, like a bad row: the same 422.
+    let table = match kbio::read_table(q.format.into(), &body) {
+        Ok(table) => table,
+        Err(e) => {
+            let message = format!("the file cannot be read ({}); no account was created", e.message);
+            return Ok(AccountImportRefused::response(message, vec![e]));
+        }
+    };
     let all_groups = state.store.skill_groups().await?;
     let taken = state.store.agents().await?.into_iter().map(|a| a.username).collect();
     let (rows, errors) = check_rows(&table, &all_groups, &taken);
     if !errors.is_empty() {
         let message = format!("{} row(s) have problems; no account was created", errors.len());
-        let body = serde_json::json!({ "error": "unprocessable", "message": message, "created": [], "errors": errors });
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        return Ok(AccountImportRefused::response(message, errors));
     }
     let mut new = vec![];
     let mut generated = vec![];
@@ -208,7 +283,7 @@ pub async fn import(
     let created = made
         .into_iter()
         .zip(generated)
-        .map(|(a, password)| Created {
+        .map(|(a, password)| CreatedAccount {
             id: a.id.0,
             username: a.username,
             display_name: a.display_name,
@@ -216,5 +291,5 @@ pub async fn import(
             password,
         })
         .collect();
-    Ok(Json(Report { created, errors: vec![] }).into_response())
+    Ok(Json(AccountImportReport { created, errors: vec![] }).into_response())
 }

@@ -10,8 +10,10 @@ use kefu_domain::Role;
 use kefu_store::{ApiKey, NewApiKey};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::{CurrentAgent, same_secret, token_hash as hash};
+use crate::body::JsonObject;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -98,44 +100,90 @@ impl FromRequestParts<AppState> for DataCaller {
     }
 }
 
-#[derive(Deserialize)]
-pub struct NewKeyForm {
-    name: String,
-    scopes: Vec<String>,
+/// What a key may do; `as_str` is the string the data API checks (one of `SCOPES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum KeyScope {
+    #[serde(rename = "conversations:read")]
+    ConversationsRead,
+    #[serde(rename = "messages:read")]
+    MessagesRead,
+    #[serde(rename = "customers:read")]
+    CustomersRead,
+    #[serde(rename = "changes:read")]
+    ChangesRead,
+    /// Transcript export.
+    #[serde(rename = "export")]
+    Export,
 }
 
-#[derive(Serialize)]
-pub struct CreatedKey {
+impl KeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::ConversationsRead => "conversations:read",
+            KeyScope::MessagesRead => "messages:read",
+            KeyScope::CustomersRead => "customers:read",
+            KeyScope::ChangesRead => "changes:read",
+            KeyScope::Export => "export",
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewApiKeyForm {
+    /// Who uses the key (e.g. `CRM`): at most 60 characters, not blank.
+    #[schema(
+        max_length = 60,
+        pattern = r"[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
+    name: String,
+    /// At least one.
+    #[schema(min_items = 1)]
+    scopes: Vec<KeyScope>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
     key: ApiKey,
-    /// The whole key, shown this once.
+    /// The whole key (`kf_<prefix>_<secret>`), shown this once.
     token: String,
 }
 
+/// Creates an API key for the data API; its token is in this answer only.
+#[utoipa::path(post, path = "/admin/api-keys", operation_id = "create_api_key", tag = "admin", request_body = NewApiKeyForm,
+    responses((status = 200, description = "The key, and the token to give the caller", body = CreatedApiKey)))]
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Json(f): Json<NewKeyForm>,
-) -> ApiResult<Json<CreatedKey>> {
+    JsonObject(f): JsonObject<NewApiKeyForm>,
+) -> ApiResult<Json<CreatedApiKey>> {
     me.require(Role::Admin)?;
     let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
+    // The whole name is counted, as the schema's maxLength counts it; the trimmed one is stored.
+    if name.is_empty() || f.name.chars().count() > 60 {
         return Err(ApiError::BadRequest("a key needs a name of at most 60 characters".into()));
     }
-    if f.scopes.is_empty() || f.scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
-        return Err(ApiError::BadRequest(format!("scopes must be some of {}", SCOPES.join(", "))));
+    if f.scopes.is_empty() {
+        return Err(ApiError::BadRequest(format!("give at least one scope of {}", SCOPES.join(", "))));
     }
+    let scopes: Vec<String> = f.scopes.iter().map(|s| s.as_str().to_owned()).collect();
     let (prefix, secret) = (format!("kf_{}", random_hex(6)), random_hex(24));
     let new =
-        NewApiKey { name, prefix: &prefix, secret_hash: &hash(&secret), scopes: &f.scopes, by: me.agent.id };
+        NewApiKey { name, prefix: &prefix, secret_hash: &hash(&secret), scopes: &scopes, by: me.agent.id };
     let key = state.store.create_api_key(new, state.clock.now()).await?;
-    Ok(Json(CreatedKey { key, token: format!("{prefix}_{secret}") }))
+    Ok(Json(CreatedApiKey { key, token: format!("{prefix}_{secret}") }))
 }
 
+/// Every API key, revoked ones included (never their secrets).
+#[utoipa::path(get, path = "/admin/api-keys", operation_id = "list_api_keys", tag = "admin",
+    responses((status = 200, body = [ApiKey])))]
 pub async fn list(State(state): State<AppState>, me: CurrentAgent) -> ApiResult<Json<Vec<ApiKey>>> {
     me.require(Role::Admin)?;
     Ok(Json(state.store.api_keys().await?))
 }
 
+/// Revokes an API key: its next request is refused. Revoking it again changes nothing.
+#[utoipa::path(post, path = "/admin/api-keys/{id}/revoke", operation_id = "revoke_api_key", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, description = "Revoked (the body is `null`)", body = ())))]
 pub async fn revoke(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -144,4 +192,19 @@ pub async fn revoke(
     me.require(Role::Admin)?;
     state.store.revoke_api_key(id, state.clock.now()).await?;
     Ok(Json(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scope_enum_accepts_exactly_the_scopes() {
+        assert_eq!(SCOPES.len(), 5, "a new scope needs a KeyScope variant");
+        for s in SCOPES {
+            let scope: KeyScope = serde_json::from_value(serde_json::json!(s)).unwrap();
+            assert_eq!(scope.as_str(), *s);
+        }
+        assert!(serde_json::from_value::<KeyScope>(serde_json::json!("everything")).is_err());
+    }
 }

@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{get, post};
 use kefu_channels::dingtalk::outbound::DingtalkSender;
 use kefu_channels::wechat::outbound::WechatSender;
 use kefu_domain::{ChannelKind, Clock};
@@ -26,18 +26,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::guard::{Buckets, Hasher};
 use crate::state::AppState;
-use crate::{
-    admin, agents, agents_import, api, apikeys, callbacks, customers, dashboard, data_api, dingtalk, feed,
-    groups, jobs_admin, kb, media, ui, webchat, webhooks_admin, ws_agent,
-};
+use crate::{callbacks, dashboard, dingtalk, kb, media, ui, webchat, ws_agent};
 
 pub struct App {
     pub state: AppState,
@@ -238,74 +233,11 @@ fn local_limits() -> crate::listen::Limits {
     }
 }
 
-fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me).put(agents::update_me))
-        .route("/me/password", put(agents::change_password))
-        .route("/me/sessions", get(agents::my_sessions))
-        .route("/me/sessions/{id}", delete(agents::end_my_session))
-        .route("/me/status", put(auth::set_status))
-        .route("/conversations", get(api::list))
-        .route("/conversations/{id}", get(api::detail))
-        .route("/conversations/{id}/messages", get(api::messages).post(api::reply))
-        .route("/conversations/{id}/claim", post(api::claim))
-        .route("/conversations/{id}/close", post(api::close))
-        .route("/conversations/{id}/transfer", post(api::transfer))
-        .route("/conversations/{id}/ask-phone", post(customers::ask_phone))
-        .route("/conversations/{id}/tags", put(dashboard::set_conversation_tags))
-        .route("/customers", get(customers::search))
-        .route("/customers/{id}", get(customers::detail))
-        .route("/customers/{id}/messages", get(customers::history))
-        .route("/customers/{id}/tags", put(customers::set_tags))
-        .route("/customers/{id}/notes", post(customers::add_note))
-        .route("/customers/{id}/merge", post(customers::merge))
-        .route("/merges/{id}/undo", post(customers::unmerge))
-        .route("/agents", get(groups::agents).post(agents::create))
-        .route(
-            "/agents/import",
-            post(agents_import::import).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)),
-        )
-        .route("/agents/{id}", get(agents::get).put(agents::update))
-        .route("/agents/{id}/logout", post(agents::force_logout))
-        .route("/groups", get(groups::list).post(groups::create))
-        .route("/groups/{id}", put(groups::update))
-        .route("/ws", get(ws_agent::agent_ws))
-        .route("/feed", get(feed::catch_up))
-        .route("/messages/{id}/media", get(media::message_media))
-        .route("/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_IMAGE_BYTES)))
-        .route("/kb/entries", get(kb::list).post(kb::save))
-        .route("/kb/entries/{id}", put(kb::update).delete(kb::delete))
-        .route("/kb/import", post(kb::import).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)))
-        .route("/kb/export", get(kb::export))
-        .route("/kb/try", post(kb::try_it))
-        .route("/kb/mine", post(kb::mine).layer(DefaultBodyLimit::max(kb::MAX_IMPORT_BYTES)))
-        .route("/kb/candidates", get(kb::candidates))
-        .route("/kb/candidates/{id}/accept", post(kb::accept))
-        .route("/kb/candidates/{id}/reject", post(kb::reject))
-        .route("/admin/channels", get(admin::list).post(admin::create))
-        .route("/admin/channels/{id}", put(admin::update))
-        .route("/admin/channels/{id}/test", post(admin::test))
-        .route("/dashboard", get(dashboard::dashboard))
-        .route("/admin/api-keys", get(apikeys::list).post(apikeys::create))
-        .route("/admin/api-keys/{id}/revoke", post(apikeys::revoke))
-        .route("/admin/webhooks", get(webhooks_admin::list).post(webhooks_admin::create))
-        .route("/admin/webhooks/{id}", put(webhooks_admin::update))
-        .route("/admin/webhooks/{id}/deliveries", get(webhooks_admin::deliveries))
-        .route("/admin/deliveries/{id}/redeliver", post(webhooks_admin::redeliver))
-        .route("/admin/jobs", get(jobs_admin::list))
-        .route("/admin/jobs/{id}/retry", post(jobs_admin::retry))
-        .route("/admin/settings/outbound", get(webhooks_admin::outbound).put(webhooks_admin::set_outbound))
-        .route("/v1/conversations", get(data_api::conversations))
-        .route("/v1/conversations/{id}", get(data_api::conversation))
-        .route("/v1/messages", get(data_api::messages))
-        .route("/v1/customers", get(data_api::customers))
-        .route("/v1/customers/{id}", get(data_api::customer))
-        .route("/v1/changes", get(data_api::changes))
-        .route("/v1/export/transcripts", get(data_api::export_transcripts))
-        .fallback(|| async { ApiError::NotFound })
-        .layer(middleware::from_fn(origin_guard))
+/// The `/api` router and its OpenAPI document (see `routes` and `openapi`).
+fn api_router() -> (Router<AppState>, serde_json::Value) {
+    let (router, api) = crate::routes::api();
+    let router = router.fallback(|| async { ApiError::NotFound }).layer(middleware::from_fn(origin_guard));
+    (router, crate::openapi::document_json(api))
 }
 
 /// For a load balancer's health check: this node can reach the database and is not stopping.
@@ -336,6 +268,7 @@ async fn origin_guard(req: Request, next: Next) -> Response {
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let (api, doc) = api_router();
     Router::new()
         .route("/", get(ui::workbench))
         .route("/assets/{*path}", get(ui::static_file))
@@ -351,8 +284,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(dashboard::metrics))
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", data_api::ApiDoc::openapi()))
-        .nest("/api", api_router())
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", doc))
+        .nest("/api", api)
         .layer(DefaultBodyLimit::max(limit))
         // A body that trickles in slower than this is cut off (the head has its own deadline).
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(

@@ -17,9 +17,12 @@ use kefu_store::{Session, StoreError};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
+use crate::body::JsonObject;
 use crate::error::{ApiError, ApiResult};
 use crate::guard::ClientAddr;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "kefu_session";
@@ -49,8 +52,8 @@ pub(crate) fn token_hash(token: &str) -> String {
 
 pub use kefu_engine::same_secret;
 
-/// Longest username and password accepted: anything longer is refused before it costs a
-/// database row or a hash.
+/// Longest username and password accepted, in characters (as the OpenAPI `maxLength` counts):
+/// anything longer is refused before it costs a database row or a hash.
 const MAX_USERNAME: usize = 64;
 const MAX_PASSWORD: usize = 256;
 
@@ -144,13 +147,18 @@ async fn password_expired(state: &AppState, agent: &Agent, now: Timestamp) -> Ap
     Ok(now.since(changed) > Duration::from_secs(u64::from(days) * 86_400))
 }
 
-#[derive(Deserialize)]
+/// A username and password, as an admin set them.
+#[derive(Deserialize, ToSchema)]
 pub struct LoginForm {
+    #[schema(max_length = 64)]
     username: String,
+    #[schema(max_length = 256)]
     password: String,
 }
 
-#[derive(Serialize)]
+/// Who is signed in, and the token to send as `X-CSRF-Token` on every request that changes
+/// something.
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     agent: Agent,
     csrf_token: String,
@@ -207,14 +215,26 @@ async fn new_session(
     Ok((token, session))
 }
 
+/// Signs in with a username and password: sets the session cookie and answers who signed in,
+/// with the session's CSRF token.
+#[utoipa::path(post, path = "/auth/login", operation_id = "login", tag = "auth", request_body = LoginForm,
+    responses(
+        (status = 200, description = "Signed in (and set online, unless `password_expired`: then the session may \
+            only use `/api/me`, set a new password with `PUT /api/me/password` and sign out)", body = Me,
+            headers(("set-cookie" = String, description = "The session: `kefu_session=…; HttpOnly; SameSite=Strict; Path=/`"))),
+        (status = 401, description = "Unknown username or wrong password (which of the two is not said); the \
+            failure counts towards the lockout", body = ErrorBody),
+        (status = 403, description = "The account is disabled, or the request came from another site", body = ErrorBody),
+        (status = 429, description = "Locked out: too many failed attempts for this username or from this address \
+            within `login_window_minutes`; or every password hasher is busy. Try again later", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
     headers: axum::http::HeaderMap,
     jar: CookieJar,
-    Json(form): Json<LoginForm>,
+    JsonObject(form): JsonObject<LoginForm>,
 ) -> ApiResult<(CookieJar, Json<Me>)> {
-    if form.username.chars().count() > MAX_USERNAME || form.password.len() > MAX_PASSWORD {
+    if form.username.chars().count() > MAX_USERNAME || form.password.chars().count() > MAX_PASSWORD {
         return Err(ApiError::BadRequest("username or password too long".into()));
     }
     let now = state.clock.now();
@@ -256,26 +276,37 @@ pub async fn login(
     Ok((jar, Json(Me { agent, csrf_token: session.csrf_token, password_expired })))
 }
 
+/// Signs out: ends this session (its open workbench closes) and sets the agent offline.
+#[utoipa::path(post, path = "/auth/logout", operation_id = "logout", tag = "auth",
+    responses((status = 200, description = "Signed out; the body is empty and the cookie is cleared",
+        headers(("set-cookie" = String, description = "`kefu_session=; Max-Age=0`, removing the cookie")))))]
 pub async fn logout(State(state): State<AppState>, me: CurrentAgent, jar: CookieJar) -> ApiResult<CookieJar> {
     state.engine.end_session(me.agent.id, &me.session.token_hash).await?;
     state.engine.set_agent_status(me.agent.id, AgentStatus::Offline).await?;
     Ok(jar.add(session_cookie(&state, String::new(), Duration::ZERO)))
 }
 
+/// Who is signed in, with the session's CSRF token (also for a session whose password expired).
+#[utoipa::path(get, path = "/me", operation_id = "get_me", tag = "auth", responses((status = 200, body = Me)))]
 pub async fn me(me: CurrentAgent) -> Json<Me> {
     let password_expired = me.session.must_change_password;
     Json(Me { agent: me.agent, csrf_token: me.session.csrf_token, password_expired })
 }
 
-#[derive(Deserialize)]
+/// One's availability from now on.
+#[derive(Deserialize, ToSchema)]
 pub struct StatusForm {
     status: AgentStatus,
 }
 
+/// Sets one's own availability: `online` takes customers, `away` and `offline` do not (going
+/// offline hands one's conversations back to routing).
+#[utoipa::path(put, path = "/me/status", operation_id = "set_my_status", tag = "auth", request_body = StatusForm,
+    responses((status = 200, description = "The account with its new status", body = Agent)))]
 pub async fn set_status(
     State(state): State<AppState>,
     me: CurrentAgent,
-    Json(form): Json<StatusForm>,
+    JsonObject(form): JsonObject<StatusForm>,
 ) -> ApiResult<Json<Agent>> {
     Ok(Json(state.engine.set_agent_status(me.agent.id, form.status).await?))
 }

@@ -9,30 +9,45 @@ use axum::extract::{Path, Query, State};
 use kefu_domain::*;
 use kefu_store::MessagePage;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentAgent;
-use crate::error::{ApiError, ApiResult};
+use crate::body::JsonObject;
+use crate::error::{ApiError, ApiResult, page_limit};
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+/// Everything known about one customer, for the customer 360 panel.
+#[derive(Serialize, ToSchema)]
 pub struct Customer360 {
     customer: Customer,
     /// Set when this customer was merged into another: show that one instead.
     merged_into: Option<CustomerId>,
     identities: Vec<IdentityView>,
+    /// Every distinct phone number of the identities.
     phones: Vec<String>,
     union_ids: Vec<String>,
-    /// Identifiers with more than one value ("phone"): shown, never silently overwritten.
-    conflicts: Vec<&'static str>,
+    /// Identifiers with more than one value: shown, never silently overwritten.
+    conflicts: Vec<CustomerIdentifier>,
     tags: Vec<String>,
+    /// Newest first.
     notes: Vec<CustomerNote>,
+    /// Merges this customer took part in, newest first.
     merges: Vec<CustomerMerge>,
     /// Customers with the same phone where one side only typed it: perhaps the same person
     /// ("可能是同一客户"), merged only by a supervisor.
     possible_matches: Vec<kefu_store::PossibleMatch>,
 }
 
-#[derive(Serialize)]
+/// An identifier a customer's identities can disagree on.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerIdentifier {
+    Phone,
+}
+
+/// One identity with the channel it belongs to.
+#[derive(Serialize, ToSchema)]
 pub struct IdentityView {
     #[serde(flatten)]
     identity: Identity,
@@ -40,25 +55,37 @@ pub struct IdentityView {
     channel_kind: ChannelKind,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Part of a name, nickname, phone number, platform user id or UnionID; empty or absent
+    /// matches every customer.
     #[serde(default)]
     q: String,
 }
 
+/// How many customers a search shows.
+const SEARCH_LIMIT: u32 = 20;
+
+/// Finds customers I may see by name, nickname, phone or platform id (the 20 newest matches).
+#[utoipa::path(get, path = "/customers", operation_id = "search_customers", tag = "customers", params(SearchQuery),
+    responses((status = 200, description = "Newest customer first; merged-away customers are left out", body = [Customer])))]
 pub async fn search(
     State(state): State<AppState>,
     me: CurrentAgent,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<Customer>>> {
     let viewer = kefu_engine::policy::list_scope(&me.agent);
-    Ok(Json(state.store.search_customers(q.q.trim(), viewer, 20).await?))
+    Ok(Json(state.store.search_customers(q.q.trim(), viewer, SEARCH_LIMIT).await?))
 }
 
 fn distinct(values: impl Iterator<Item = Option<String>>) -> Vec<String> {
     values.flatten().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
+/// One customer across every channel: identities, phones, tags, notes, merges and possible matches.
+#[utoipa::path(get, path = "/customers/{id}", operation_id = "get_customer", tag = "customers", params(("id" = i64, Path)),
+    responses((status = 200, body = Customer360)))]
 pub async fn detail(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -74,7 +101,7 @@ pub async fn detail(
     }
     let phones = distinct(identities.iter().map(|i| i.identity.phone.clone()));
     let union_ids = distinct(identities.iter().map(|i| i.identity.union_id.clone()));
-    let conflicts = if phones.len() > 1 { vec!["phone"] } else { vec![] };
+    let conflicts = if phones.len() > 1 { vec![CustomerIdentifier::Phone] } else { vec![] };
     Ok(Json(Customer360 {
         customer,
         possible_matches: s.possible_matches(id).await?,
@@ -89,13 +116,19 @@ pub async fn detail(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Page back from this message id (exclusive).
     before: Option<i64>,
+    /// Default 30.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// Every message with this customer on any channel, newest first, a page at a time.
+#[utoipa::path(get, path = "/customers/{id}/messages", operation_id = "list_customer_messages", tag = "customers",
+    params(("id" = i64, Path), HistoryQuery), responses((status = 200, description = "Newest first", body = [Message])))]
 pub async fn history(
     State(state): State<AppState>,
     me: CurrentAgent,
@@ -103,57 +136,87 @@ pub async fn history(
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
     state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
-    let page = MessagePage { before: q.before.map(MessageId), limit: q.limit.unwrap_or(30).min(100) };
+    let page = MessagePage { before: q.before.map(MessageId), limit: page_limit(q.limit, 30, 100)? };
     Ok(Json(state.store.customer_messages(CustomerId(id), page).await?))
 }
 
-#[derive(Deserialize)]
-pub struct TagsForm {
+/// Longest tag, in characters.
+const MAX_TAG_CHARS: usize = 20;
+/// Most tags on one customer.
+const MAX_CUSTOMER_TAGS: usize = 30;
+
+/// The tags to store: trimmed, blank ones dropped. The bounds apply to the tags as sent, as
+/// the schema states them (`maxItems`, `maxLength`).
+pub(crate) fn clean_tags(tags: &[String], max: usize) -> ApiResult<Vec<String>> {
+    if tags.len() > max || tags.iter().any(|t| t.chars().count() > MAX_TAG_CHARS) {
+        return Err(ApiError::BadRequest(format!(
+            "at most {max} tags of at most {MAX_TAG_CHARS} characters"
+        )));
+    }
+    Ok(tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
+}
+
+/// The customer's whole tag list; blank tags are dropped, the rest trimmed.
+#[derive(Deserialize, ToSchema)]
+pub struct CustomerTagsForm {
+    /// At most 30 tags of at most 20 characters.
+    #[schema(max_items = 30, max_length = 20)]
     tags: Vec<String>,
 }
 
-impl TagsForm {
-    /// The non-empty, trimmed tags: at most `max` of at most 20 characters each.
-    pub(crate) fn cleaned(&self, max: usize) -> ApiResult<Vec<String>> {
-        let tags: Vec<String> =
-            self.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-        if tags.len() > max || tags.iter().any(|t| t.chars().count() > 20) {
-            return Err(ApiError::BadRequest(format!("at most {max} tags of at most 20 characters")));
-        }
-        Ok(tags)
-    }
-}
-
+/// Replaces the customer's tags.
+#[utoipa::path(put, path = "/customers/{id}/tags", operation_id = "set_customer_tags", tag = "customers",
+    params(("id" = i64, Path)), request_body = CustomerTagsForm,
+    responses((status = 200, description = "The tags as stored, sorted", body = [String])))]
 pub async fn set_tags(
     State(state): State<AppState>,
     me: CurrentAgent,
     Path(id): Path<i64>,
-    Json(f): Json<TagsForm>,
+    JsonObject(f): JsonObject<CustomerTagsForm>,
 ) -> ApiResult<Json<Vec<String>>> {
     state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
-    let tags = f.cleaned(30)?;
+    let tags = clean_tags(&f.tags, MAX_CUSTOMER_TAGS)?;
     Ok(Json(state.store.set_tags(CustomerId(id), &tags, state.clock.now()).await?))
 }
 
-#[derive(Deserialize)]
-pub struct TextForm {
-    #[serde(default)]
-    text: String,
-}
+/// Longest note or reason, in characters.
+const MAX_WORDS: usize = 1000;
 
+/// The words an agent gives (a note, a reason), trimmed: at most 1,000 characters as sent,
+/// and not blank (the schema's `pattern`).
 fn words(text: &str, what: &str) -> ApiResult<String> {
     let t = text.trim();
-    if t.is_empty() || t.chars().count() > 1000 {
-        return Err(ApiError::BadRequest(format!("the {what} must be 1-1000 characters")));
+    if t.is_empty() || text.chars().count() > MAX_WORDS {
+        return Err(ApiError::BadRequest(format!("the {what} must be 1-{MAX_WORDS} characters")));
     }
     Ok(t.to_owned())
 }
 
+// `pattern` below: some character that is not white space as Rust's `trim` sees it (Unicode
+// White_Space), written out because `\S` means a different set in other regex dialects.
+
+/// Words an agent writes: a note on a customer, or why a merge was wrong.
+#[derive(Deserialize, ToSchema)]
+pub struct WordsForm {
+    /// At most 1,000 characters, not blank (trimmed when stored).
+    #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 1000,
+        pattern = r"[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
+    text: String,
+}
+
+/// Adds an internal note to the customer (colleagues see it, the customer does not).
+#[utoipa::path(post, path = "/customers/{id}/notes", operation_id = "add_customer_note", tag = "customers",
+    params(("id" = i64, Path)), request_body = WordsForm,
+    responses((status = 200, description = "Every note on the customer, newest first", body = [CustomerNote])))]
 pub async fn add_note(
     State(state): State<AppState>,
     me: CurrentAgent,
     Path(id): Path<i64>,
-    Json(f): Json<TextForm>,
+    JsonObject(f): JsonObject<WordsForm>,
 ) -> ApiResult<Json<Vec<CustomerNote>>> {
     state.engine.visible_customer(&me.agent, CustomerId(id)).await?;
     let text = words(&f.text, "note")?;
@@ -161,35 +224,61 @@ pub async fn add_note(
     Ok(Json(state.store.notes(CustomerId(id)).await?))
 }
 
-#[derive(Deserialize)]
-pub struct MergeForm {
-    /// The customer to merge into this one.
+#[derive(Deserialize, ToSchema)]
+pub struct CustomerMergeForm {
+    /// The customer to merge into this one (its identities and conversations move here).
     other: i64,
+    /// Why they are the same person: at most 1,000 characters, not blank.
     #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 1000,
+        pattern = r"[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     reason: String,
 }
 
+/// Merges another customer into this one by hand (supervisors; recorded and undoable).
+#[utoipa::path(post, path = "/customers/{id}/merge", operation_id = "merge_customers", tag = "customers",
+    params(("id" = i64, Path, description = "The customer that remains")), request_body = CustomerMergeForm,
+    responses((status = 200, description = "The merge, as recorded", body = CustomerMerge),
+        (status = 404, description = "No such customer (this one or `other`)", body = ErrorBody),
+        (status = 409, description = "`other` is this customer, or one of them was already merged into another", body = ErrorBody)))]
 pub async fn merge(
     State(state): State<AppState>,
     me: CurrentAgent,
     Path(id): Path<i64>,
-    Json(f): Json<MergeForm>,
+    JsonObject(f): JsonObject<CustomerMergeForm>,
 ) -> ApiResult<Json<CustomerMerge>> {
     let reason = words(&f.reason, "reason")?;
     Ok(Json(state.engine.merge_customers(&me.agent, CustomerId(id), CustomerId(f.other), &reason).await?))
 }
 
+/// Undoes a merge (supervisors): the identities go back to the merged customer.
+///
+/// The two are never merged automatically again.
+#[utoipa::path(post, path = "/merges/{id}/undo", operation_id = "undo_customer_merge", tag = "customers",
+    params(("id" = i64, Path, description = "The merge's id")), request_body = WordsForm,
+    responses((status = 200, description = "The merge, now with `undone_at`", body = CustomerMerge),
+        (status = 409, description = "Already undone, or a later merge moved these identities (undo that first)", body = ErrorBody)))]
 pub async fn unmerge(
     State(state): State<AppState>,
     me: CurrentAgent,
     Path(id): Path<i64>,
-    Json(f): Json<TextForm>,
+    JsonObject(f): JsonObject<WordsForm>,
 ) -> ApiResult<Json<CustomerMerge>> {
     let reason = words(&f.text, "reason")?;
     Ok(Json(state.engine.unmerge(&me.agent, id, &reason).await?))
 }
 
-/// The agent asks the customer of a conversation for their phone number (to bind it).
+/// Asks the conversation's customer for their phone number.
+///
+/// The customer's next message that is a mobile number is kept (unverified) and an SMS code
+/// confirms it; a verified number binds the customer (OneID).
+#[utoipa::path(post, path = "/conversations/{id}/ask-phone", operation_id = "ask_customer_phone", tag = "customers",
+    params(("id" = i64, Path, description = "The conversation")),
+    responses((status = 200, description = "The question as stored: `pending` until the platform accepts it, \
+        `failed` if a platform rule (such as WeChat's 48 hours) refuses it now", body = Message)))]
 pub async fn ask_phone(
     State(state): State<AppState>,
     me: CurrentAgent,

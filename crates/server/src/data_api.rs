@@ -11,59 +11,14 @@ use kefu_engine::feed;
 use kefu_engine::transcripts::{Cleaner, TranscriptLine};
 use kefu_store::{DataConversationFilter, MessageFilter};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::{IntoParams, OpenApi};
+use serde_json::Value;
+use utoipa::IntoParams;
 
 use crate::apikeys::DataCaller;
-use crate::error::{ApiError, ApiResult};
+use crate::data_types::{ChangePage, ConversationRecord, CustomerRecord, Page};
+use crate::error::{ApiError, ApiResult, page_limit};
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "kefu data API", description = "Read conversations, messages and customers, follow the change feed, export transcripts. Authenticate with `Authorization: Bearer kf_…` (an API key an admin created)."),
-    paths(conversations, conversation, messages, customers, customer, changes, export_transcripts),
-    components(schemas(ErrorBody, StateFilter, ExportFormat)),
-    modifiers(&BearerAuth)
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-        };
-        let bearer = SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .description(Some("An API key an admin created (`kf_…`); the scheme is case-insensitive."))
-                .build(),
-        );
-        // A supervisor's or admin's workbench session reads the data API too (GET only, so no
-        // CSRF header is needed).
-        let session = SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-            "kefu_session",
-            "The workbench session of a supervisor or admin.",
-        )));
-        let components = api.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("api_key", bearer);
-        components.add_security_scheme("session", session);
-        api.security = Some(vec![
-            SecurityRequirement::new("api_key", Vec::<String>::new()),
-            SecurityRequirement::new("session", Vec::<String>::new()),
-        ]);
-    }
-}
-
-/// Every error: a stable code and a message for people.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // documents the JSON `ApiError` writes
-pub struct ErrorBody {
-    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, …
-    error: String,
-    message: String,
-}
 
 /// What every data API operation may answer besides its success.
 #[derive(utoipa::IntoResponses)]
@@ -80,27 +35,13 @@ pub enum DataErrors {
     Forbidden(ErrorBody),
 }
 
-fn page(items: Vec<Value>, next: Option<i64>) -> Json<Value> {
-    Json(json!({ "items": items, "next_after": next }))
+fn page<T>(items: Vec<T>, next_after: Option<i64>) -> Json<Page<T>> {
+    Json(Page { items, next_after })
 }
 
 /// The cursor for the next page: the last id of a full page, none after a short one.
 fn next_after<T>(items: &[T], limit: u32, id: impl Fn(&T) -> i64) -> Option<i64> {
     if items.len() == limit as usize { items.last().map(id) } else { None }
-}
-
-fn values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
-    items.iter().map(|i| serde_json::to_value(i).unwrap_or(Value::Null)).collect()
-}
-
-/// The page size, within `1..=max` (`default` when absent): out of range is a 400, never
-/// silently clamped, so a caller learns the bound instead of missing rows.
-fn page_limit(limit: Option<u32>, default: u32, max: u32) -> ApiResult<u32> {
-    match limit {
-        None => Ok(default),
-        Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::BadRequest(format!("limit must be between 1 and {max}, not {n}"))),
-    }
 }
 
 /// A conversation's state, as a filter.
@@ -145,13 +86,13 @@ pub struct ConversationQuery {
 }
 
 /// Conversations, oldest first, with filters.
-#[utoipa::path(get, path = "/api/v1/conversations", params(ConversationQuery),
-    responses((status = 200, description = "`{items: [conversation], next_after}`", body = Object), DataErrors))]
+#[utoipa::path(get, path = "/v1/conversations", operation_id = "list_data_conversations", tag = "data", params(ConversationQuery),
+    responses((status = 200, body = Page<Conversation>), DataErrors))]
 pub async fn conversations(
     State(state): State<AppState>,
     caller: DataCaller,
     Query(q): Query<ConversationQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Conversation>>> {
     caller.allow("conversations:read")?;
     let st = q.state.map(ConversationState::from);
     let limit = page_limit(q.limit, 100, 500)?;
@@ -167,20 +108,22 @@ pub async fn conversations(
         limit,
     };
     let items = state.store.find_conversations(&f).await?;
-    Ok(page(values(&items), next_after(&items, limit, |c| c.id.0)))
+    let next = next_after(&items, limit, |c| c.id.0);
+    Ok(page(items, next))
 }
 
 /// One conversation with its outcome tags.
-#[utoipa::path(get, path = "/api/v1/conversations/{id}", params(("id" = i64, Path)),
-    responses((status = 200, description = "`{conversation, tags}`", body = Object), (status = 404, description = "no such conversation", body = ErrorBody), DataErrors))]
+#[utoipa::path(get, path = "/v1/conversations/{id}", operation_id = "get_data_conversation", tag = "data", params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationRecord), (status = 404, description = "no such conversation", body = ErrorBody), DataErrors))]
 pub async fn conversation(
     State(state): State<AppState>,
     caller: DataCaller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConversationRecord>> {
     caller.allow("conversations:read")?;
-    let c = state.store.conversation(ConversationId(id)).await?;
-    Ok(Json(json!({ "conversation": c, "tags": state.store.conversation_tags(c.id).await? })))
+    let conversation = state.store.conversation(ConversationId(id)).await?;
+    let tags = state.store.conversation_tags(conversation.id).await?;
+    Ok(Json(ConversationRecord { conversation, tags }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -197,13 +140,13 @@ pub struct MessageQuery {
 }
 
 /// Messages, oldest first, with filters.
-#[utoipa::path(get, path = "/api/v1/messages", params(MessageQuery),
-    responses((status = 200, description = "`{items: [message], next_after}`", body = Object), DataErrors))]
+#[utoipa::path(get, path = "/v1/messages", operation_id = "list_data_messages", tag = "data", params(MessageQuery),
+    responses((status = 200, body = Page<Message>), DataErrors))]
 pub async fn messages(
     State(state): State<AppState>,
     caller: DataCaller,
     Query(q): Query<MessageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Message>>> {
     caller.allow("messages:read")?;
     let limit = page_limit(q.limit, 200, 1000)?;
     let f = MessageFilter {
@@ -215,7 +158,8 @@ pub async fn messages(
         limit,
     };
     let items = state.store.find_messages(&f).await?;
-    Ok(page(values(&items), next_after(&items, limit, |m| m.id.0)))
+    let next = next_after(&items, limit, |m| m.id.0);
+    Ok(page(items, next))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -236,54 +180,54 @@ pub struct ChangesQuery {
     limit: Option<u32>,
 }
 
-async fn customer_json(state: &AppState, id: CustomerId) -> ApiResult<Value> {
-    Ok(json!({
-        "customer": state.store.customer(id).await?,
-        "identities": state.store.customer_identities(id).await?,
-        "merged_into": state.store.merged_into(id).await?,
-        "tags": state.store.tags(id).await?,
-    }))
+async fn customer_record(state: &AppState, id: CustomerId) -> ApiResult<CustomerRecord> {
+    Ok(CustomerRecord {
+        customer: state.store.customer(id).await?,
+        identities: state.store.customer_identities(id).await?,
+        merged_into: state.store.merged_into(id).await?,
+        tags: state.store.tags(id).await?,
+    })
 }
 
 /// Customers (merged-away ones excluded), by id, with their identities.
-#[utoipa::path(get, path = "/api/v1/customers", params(CustomerPage),
-    responses((status = 200, description = "`{items: [{customer, identities, tags}], next_after}`", body = Object), DataErrors))]
+#[utoipa::path(get, path = "/v1/customers", operation_id = "list_data_customers", tag = "data", params(CustomerPage),
+    responses((status = 200, body = Page<CustomerRecord>), DataErrors))]
 pub async fn customers(
     State(state): State<AppState>,
     caller: DataCaller,
     Query(q): Query<CustomerPage>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<CustomerRecord>>> {
     caller.allow("customers:read")?;
     let limit = page_limit(q.limit, 100, 500)?;
     let list = state.store.customers_after(q.after.unwrap_or(0), limit).await?;
     let mut items = vec![];
     for c in &list {
-        items.push(customer_json(&state, c.id).await?);
+        items.push(customer_record(&state, c.id).await?);
     }
     Ok(page(items, next_after(&list, limit, |c| c.id.0)))
 }
 
 /// One customer; `merged_into` tells where a merged-away customer went.
-#[utoipa::path(get, path = "/api/v1/customers/{id}", params(("id" = i64, Path)),
-    responses((status = 200, description = "`{customer, identities, merged_into, tags}`", body = Object), (status = 404, description = "no such customer", body = ErrorBody), DataErrors))]
+#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "get_data_customer", tag = "data", params(("id" = i64, Path)),
+    responses((status = 200, body = CustomerRecord), (status = 404, description = "no such customer", body = ErrorBody), DataErrors))]
 pub async fn customer(
     State(state): State<AppState>,
     caller: DataCaller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CustomerRecord>> {
     caller.allow("customers:read")?;
-    Ok(Json(customer_json(&state, CustomerId(id)).await?))
+    Ok(Json(customer_record(&state, CustomerId(id)).await?))
 }
 
 /// The change feed: events after a cursor, in commit order. Store `next_after` only after you
 /// have processed a page; deduplicate on `id` (delivery is at least once).
-#[utoipa::path(get, path = "/api/v1/changes", params(ChangesQuery),
-    responses((status = 200, description = "`{items: [{id, type, seq, occurred_at, data}], next_after}`; `next_after` is the cursor to send next time", body = Object), DataErrors))]
+#[utoipa::path(get, path = "/v1/changes", operation_id = "list_changes", tag = "data", params(ChangesQuery),
+    responses((status = 200, body = ChangePage), DataErrors))]
 pub async fn changes(
     State(state): State<AppState>,
     caller: DataCaller,
     Query(q): Query<ChangesQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Value>>> {
     caller.allow("changes:read")?;
     let after = q.after.unwrap_or(0);
     let list = state.store.changes_after(after, page_limit(q.limit, 100, 1000)?).await?;
@@ -339,7 +283,7 @@ fn csv_body(lines: &[TranscriptLine]) -> Result<String, csv::Error> {
 /// Cleaned transcripts: what the customer saw, i.e. customer, bot, agent and system lines
 /// (kefu's own notices such as the queue position), no internal notes or events; media named,
 /// phone and ID numbers masked.
-#[utoipa::path(get, path = "/api/v1/export/transcripts", params(ExportQuery),
+#[utoipa::path(get, path = "/v1/export/transcripts", operation_id = "export_transcripts", tag = "data", params(ExportQuery),
     responses((status = 200, description = "CSV (`conversation_id,message_id,at,speaker,agent_id,text`) or JSON Lines",
         content((String = "text/csv"), (String = "application/x-ndjson"))), DataErrors))]
 pub async fn export_transcripts(

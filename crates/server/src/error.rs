@@ -107,3 +107,13 @@ impl From<EngineError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The page size, within `1..=max` (`default` when absent): out of range is a 400, never
+/// silently clamped, so a caller learns the bound instead of missing rows.
+pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> ApiResult<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::BadRequest(format!("limit must be between 1 and {max}, not {n}"))),
+    }
+}

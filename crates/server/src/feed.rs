@@ -4,9 +4,11 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use kefu_domain::{Conversation, CustomerMerge, Message};
 use kefu_engine::{Event, Published};
 use kefu_store::Change;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentAgent;
 use crate::error::ApiResult;
@@ -17,18 +19,38 @@ use crate::state::AppState;
 const MARGIN: i64 = 200;
 const PAGE: u32 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
+    /// The last position seen (`pos` of the WebSocket's `hello`, of an event, or of the last
+    /// catch-up).
     after: i64,
 }
 
-#[derive(Serialize)]
+/// What happened since `after`, as far as I may see it.
+#[derive(Serialize, ToSchema)]
 pub struct CatchUp {
+    /// In position order.
+    #[schema(value_type = Vec<FeedEvent>)]
     events: Vec<Published>,
     /// The position to continue from.
     pos: i64,
     /// False when more happened than one page: reload instead.
     complete: bool,
+}
+
+/// One event of the catch-up with its change-feed position, carrying the entities as they are
+/// now (the live feed's `Published` events of these three kinds; see `event_of`).
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)] // documents the `Published` events `catch_up` writes
+pub enum FeedEvent {
+    /// A message in a conversation I may see.
+    MessageCreated { pos: i64, message: Message, conversation: Conversation },
+    /// A conversation's state, agent or group changed.
+    ConversationUpdated { pos: i64, conversation: Conversation },
+    /// OneID merged two customers.
+    CustomerMerged { pos: i64, merge: CustomerMerge },
 }
 
 async fn event_of(state: &AppState, c: &Change) -> Option<Event> {
@@ -60,12 +82,20 @@ async fn visible(state: &AppState, me: &CurrentAgent, e: &Event) -> bool {
     }
 }
 
+/// The live feed's events since a position, for a workbench that reconnected.
+///
+/// Replays from 200 positions before `after` (events published on different nodes may arrive
+/// out of order), one page of at most 500 changes, filtered by the visibility policy. See
+/// docs/PROTOCOLS.md, section 2 (catch-up).
+#[utoipa::path(get, path = "/feed", operation_id = "catch_up_feed", tag = "live", params(FeedQuery),
+    responses((status = 200, description = "`complete: false`: more happened than one page, reload instead", body = CatchUp)))]
 pub async fn catch_up(
     State(state): State<AppState>,
     me: CurrentAgent,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<CatchUp>> {
-    let changes = state.store.changes_after((q.after - MARGIN).max(0), PAGE).await?;
+    // Saturating: any i64 is a valid `after`, and the margin must not overflow below i64::MIN.
+    let changes = state.store.changes_after(q.after.saturating_sub(MARGIN).max(0), PAGE).await?;
     let complete = changes.len() < PAGE as usize;
     let mut pos = q.after;
     let mut events = vec![];

@@ -109,7 +109,9 @@ const COMMON: &[&str] = &[
 /// Why `password` is refused for `username`, or `None` if it is good enough.
 pub fn problem(password: &str, username: Option<&str>) -> Option<String> {
     let n = password.chars().count();
-    if !(crate::agents::MIN_PASSWORD..=256).contains(&n) || password.len() > 256 {
+    // Counted in characters, as the form and the API document say (a Chinese passphrase of 256
+    // characters is at most 1 KiB, which argon2 takes in its stride).
+    if !(crate::agents::MIN_PASSWORD..=256).contains(&n) {
         return Some(format!("the password must be {}-256 characters", crate::agents::MIN_PASSWORD));
     }
     let lower = password.to_lowercase();

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::auth::CurrentAgent;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// Browsers always send `Origin` on WebSocket handshakes and cookies ride along cross-site, so
@@ -28,6 +29,27 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Opens the workbench's live feed: a WebSocket of conversation and message events.
+///
+/// A WebSocket handshake (`Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Key`,
+/// `Sec-WebSocket-Version: 13`) with the session cookie; an `Origin`, if sent, must be this host.
+/// The first frame is `{"type":"hello","pos":…}`, then every event the agent may see, each with
+/// its change-feed position; after a reconnect, `GET /api/feed?after=<pos>` returns what was
+/// missed. The frames, close codes (4401 signed out, 1012 restarting) and keep-alive pings are
+/// described in docs/PROTOCOLS.md, section 2 (Agent workbench live feed).
+#[utoipa::path(get, path = "/ws", operation_id = "open_live_feed", tag = "live",
+    params(
+        ("Connection" = String, Header, pattern = "(^|,)[ \t]*[Uu][Pp][Gg][Rr][Aa][Dd][Ee][ \t]*(,|$)",
+            description = "A token list with `Upgrade`, e.g. `Upgrade` or `keep-alive, Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The handshake nonce (RFC 6455)"),
+    ),
+    responses((status = 101, description = "Switching Protocols: the WebSocket is open"),
+        (status = 400, description = "Not a WebSocket handshake (an upgrade header is missing or wrong)", body = ErrorBody),
+        (status = 403, description = "The session was opened with an expired password (it may only change it), \
+            or the handshake came from another site's page", body = ErrorBody),
+        (status = 426, description = "Upgrade Required: the connection the handshake came on cannot be upgraded", body = ErrorBody)))]
 pub async fn agent_ws(
     State(state): State<AppState>,
     me: CurrentAgent,

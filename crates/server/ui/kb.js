@@ -90,7 +90,13 @@ async function importFile(e) {
     renderImported();
     load();
   } catch (err) {
-    box.replaceChildren(el("p", "error", err.message));
+    // A refused file still names its bad rows.
+    if (err.body?.errors?.length) {
+      shown.imported = err.body;
+      renderImported();
+    } else {
+      box.replaceChildren(el("p", "error", err.message));
+    }
   }
 }
 

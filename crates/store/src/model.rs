@@ -124,6 +124,7 @@ pub struct ConversationFilter {
 
 /// A conversation with what a list view needs to show about it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     #[serde(flatten)]
     pub conversation: Conversation,
@@ -165,6 +166,7 @@ pub struct NewMedia {
 
 /// A stored file; `id` is random and doubles as the access capability in its URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediaInfo {
     pub id: String,
     pub mime: String,
@@ -183,6 +185,7 @@ impl MediaInfo {
 
 /// A proposed FAQ entry from mining, waiting for an administrator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaqCandidate {
     pub id: i64,
     pub question: String,
@@ -205,6 +208,7 @@ pub struct NewCandidate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentLoad {
     pub agent: kefu_domain::AgentId,
     pub active: u32,
@@ -248,6 +252,7 @@ pub struct SmsCounts {
 /// Another customer with the same phone where at least one side only typed it: perhaps the
 /// same person, never merged automatically ("可能是同一客户").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PossibleMatch {
     pub customer: kefu_domain::CustomerId,
     pub display_name: String,
@@ -300,6 +305,7 @@ pub enum JobEnd {
 
 /// A job as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobRow {
     pub id: i64,
     pub kind: String,

@@ -88,20 +88,18 @@ async fn only_admins_edit_accounts_and_bad_values_are_refused_with_a_reason() {
     assert_eq!(lead.put(&format!("/agents/{li_id}"), json!({"capacity": 2})).await.status(), 200, "routing");
     assert_eq!(lead.put(&format!("/agents/{li_id}"), json!({"role": "admin"})).await.status(), 403);
     assert_eq!(lead.post(&format!("/agents/{li_id}/logout"), json!({})).await.status(), 403);
-    let bad_values = [
-        json!({"display_name": ""}),
-        json!({"password": "short"}),
-        json!({"password": "woaini1314"}),
-        json!({"password": "abcdefgh"}),
-        json!({"capacity": 1000}),
-    ];
+    let bad_values = [json!({"display_name": ""}), json!({"password": "short"}), json!({"capacity": 1000})];
     for bad in bad_values {
         assert_eq!(admin.put(&format!("/agents/{li_id}"), bad.clone()).await.status(), 400, "{bad}");
+    }
+    // Well-formed but refused by the password policy, which no schema can state: 422.
+    for weak in [json!({"password": "woaini1314"}), json!({"password": "abcdefgh"})] {
+        assert_eq!(admin.put(&format!("/agents/{li_id}"), weak.clone()).await.status(), 422, "{weak}");
     }
     assert_eq!(admin.put(&format!("/agents/{li_id}"), json!({"groups": ["没有这个组"]})).await.status(), 422);
     let same = json!({"username": "xiaozhao1", "password": "xiaozhao1", "display_name": "小赵"});
     let res = admin.post("/agents", same).await;
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("username"));
     let dup = json!({"username": "agent1", "password": "pass-word-1", "display_name": "重名"});
     assert_eq!(admin.post("/agents", dup).await.status(), 409);

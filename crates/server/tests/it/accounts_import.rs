@@ -85,8 +85,9 @@ async fn a_file_with_any_bad_row_creates_nobody_and_names_every_problem() {
     assert_eq!(usernames(&app).await, before, "nothing half-saved, not even good1");
     let (status, report) = upload(&admin, "csv", b"name\nx\n".to_vec()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
-    let (status, _) = upload(&admin, "xlsx", b"not a workbook".to_vec()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, report) = upload(&admin, "xlsx", b"not a workbook".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unreadable file is refused like bad rows");
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(1), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

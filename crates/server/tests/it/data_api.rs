@@ -36,7 +36,9 @@ async fn agents_cannot_read_the_data_api_and_keys_only_reach_their_scopes() {
 
     let admin = app.agent("admin", "admin123").await;
     let bad = admin.post("/admin/api-keys", json!({"name": "x", "scopes": ["everything"]})).await;
-    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.status(), 422, "not one of the scopes the document lists");
+    let none = admin.post("/admin/api-keys", json!({"name": "x", "scopes": []})).await;
+    assert_eq!(none.status(), 400);
     let token = new_key(&admin, &["changes:read"]).await;
     assert_eq!(bearer(&app, &token, "/api/v1/changes").await.status(), 200);
     assert_eq!(bearer(&app, &token, "/api/v1/conversations").await.status(), 403, "scope missing");

@@ -24,6 +24,7 @@ mod dingtalk;
 mod dingtalk_hostile;
 mod i18n;
 mod oneid;
+mod openapi;
 mod phones;
 mod routing_web;
 mod routing_wechat;

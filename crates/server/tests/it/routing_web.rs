@@ -93,7 +93,7 @@ async fn keyword_rules_edited_live_send_a_visitor_to_the_right_group() {
 
     pre_sales["routing"]["keywords"] = json!(["re:("]);
     let res = admin.put(&format!("/groups/{id}"), pre_sales).await;
-    assert_eq!(res.status(), 400, "a broken pattern is refused, not saved");
+    assert_eq!(res.status(), 422, "a broken pattern is refused, not saved");
     assert_eq!(group(&admin, "售前咨询").await["routing"]["keywords"], json!(["re:退(款|钱)"]));
 }
 
