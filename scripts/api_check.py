@@ -146,14 +146,14 @@ def main():
             subprocess.run([binary, "sim", "say", "--sim", sandbox, "--user", user, "转人工"],
                            check=True, stdout=subprocess.DEVNULL, env=env)
         admin = Session(base, "admin", "admin123")
-        # An admin of its own for each session-ending operation, made before the fuzzing (which
-        # tries logins, so the demo admin may be locked out by the time they run).
-        own_logins = {}
+        # An admin and a session of its own for each session-ending operation, signed in before
+        # the fuzzing: its failed logins lock this address out of signing in for a while.
+        own_sessions = {}
         for op in SESSION_ENDING:
-            login = (f"check_{op}"[:32], secrets.token_hex(12))
-            admin.call("POST", "/api/agents", {"username": login[0], "password": login[1],
+            username, password = f"check_{op}"[:32], secrets.token_hex(12)
+            admin.call("POST", "/api/agents", {"username": username, "password": password,
                                                "display_name": op[:32], "role": "admin"})
-            own_logins[op] = login
+            own_sessions[op] = Session(base, username, password)
         scopes = ["conversations:read", "messages:read", "customers:read", "changes:read", "export"]
         token = admin.call("POST", "/api/admin/api-keys", {"name": "schemathesis", "scopes": scopes})["token"]
         failed = 0
@@ -163,7 +163,7 @@ def main():
         failed |= schemathesis(base, "session", admin.auth(), excluded, quick)
         failed |= client_example(base, admin)
         for op in SESSION_ENDING:
-            own = Session(base, *own_logins[op])
+            own = own_sessions[op]
             feeders = LINKED_FROM.get(op, [])
             include = [a for o in (op, *feeders) for a in ("--include-operation-id", o)]
             # Without an operation that links to it there is no call sequence to test statefully.
